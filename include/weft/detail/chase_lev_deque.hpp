@@ -1,0 +1,178 @@
+#pragma once
+// Chase-Lev work-stealing deque (Chase & Lev, SPAA 2005) with the memory orders of
+// Lê, Pop, Cohen and Zappa Nardelli, "Correct and Efficient Work-Stealing for Weak Memory
+// Models" (PPoPP 2013), figure 1.
+//
+// The owner pushes and pops at the bottom; thieves take from the top. Where the paper
+// places a seq_cst fence we use seq_cst operations on the atomics involved instead (the
+// store of m_bottom in pop, the loads of m_top and m_bottom in steal), which gives the same
+// store->load order on both sides and is understood by ThreadSanitizer.
+//
+// Invariant: m_top <= m_bottom + 1, and only items in [m_top, m_bottom) are live.
+// Invariant: m_top only grows, and only through a successful CAS.
+// Rings that the deque grew out of stay alive until the deque dies, because a thief may
+// still be reading a slot of one.
+
+#include "weft/detail/config.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+#include <vector>
+
+namespace weft::detail {
+
+template <class T>
+  requires std::is_trivially_copyable_v<T> && std::is_default_constructible_v<T>
+class chase_lev_deque {
+public:
+  explicit chase_lev_deque(std::int64_t initial_capacity = 1024)
+      : m_ring(new ring(round_up_pow2(initial_capacity))) {
+    m_rings.emplace_back(m_ring.load(std::memory_order_relaxed));
+  }
+  chase_lev_deque(const chase_lev_deque&) = delete;
+  chase_lev_deque& operator=(const chase_lev_deque&) = delete;
+  ~chase_lev_deque() = default;
+
+  /// Owner only. Throws std::bad_alloc if the ring must grow and cannot.
+  void push(T item) {
+    // relaxed: only the owner writes m_bottom.
+    const std::int64_t b = m_bottom.load(std::memory_order_relaxed);
+    // acquire: pairs with the thieves' successful CAS of m_top, so a slot they freed is
+    // not overwritten before they have read it.
+    const std::int64_t t = m_top.load(std::memory_order_acquire);
+    // relaxed: only the owner writes m_ring.
+    ring* r = m_ring.load(std::memory_order_relaxed);
+    if (WEFT_UNLIKELY(b - t > r->mask)) {
+      r = grow(r, t, b);
+    }
+    r->put(b, item);
+    // release: publishes the slot written above; pairs with the acquire (seq_cst) load of
+    // m_bottom in steal().
+    m_bottom.store(b + 1, std::memory_order_release);
+  }
+
+  /// Owner only. Takes the newest item; returns false if the deque is empty or a thief
+  /// won the race for the last item.
+  bool pop(T& out) noexcept {
+    // relaxed: only the owner writes m_bottom and m_ring.
+    const std::int64_t b = m_bottom.load(std::memory_order_relaxed) - 1;
+    ring* r = m_ring.load(std::memory_order_relaxed);
+    // seq_cst: the paper's fence. This store must be ordered before the load of m_top
+    // below (store->load), against the seq_cst load of m_top then m_bottom in steal():
+    // either the thief sees the smaller bottom or we see its larger top.
+    m_bottom.store(b, std::memory_order_seq_cst);
+    // seq_cst: second half of the store->load pair above.
+    std::int64_t t = m_top.load(std::memory_order_seq_cst);
+    if (t > b) {
+      // Empty. relaxed: restores our own index; no slot is published.
+      m_bottom.store(b + 1, std::memory_order_relaxed);
+      return false;
+    }
+    out = r->get(b);
+    if (t == b) {
+      // Last item: race the thieves for it through m_top.
+      // seq_cst on success: orders our claim with the thieves' CAS in one total order;
+      // relaxed on failure: we only learn that we lost.
+      const bool won = m_top.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
+                                                     std::memory_order_relaxed);
+      // relaxed: the deque is empty either way; only the owner reads this next.
+      m_bottom.store(b + 1, std::memory_order_relaxed);
+      return won;
+    }
+    return true;
+  }
+
+  /// Any thread. Takes the oldest item; returns false if empty or if another thief (or
+  /// the owner, for the last item) got it first.
+  bool steal(T& out) noexcept {
+    // seq_cst: the paper's acquire load plus fence; pairs with the seq_cst store of
+    // m_bottom in pop() (see there).
+    std::int64_t t = m_top.load(std::memory_order_seq_cst);
+    // seq_cst: ordered after the load of m_top; acquire part pairs with the release store
+    // of m_bottom in push(), making the slot and m_ring visible.
+    const std::int64_t b = m_bottom.load(std::memory_order_seq_cst);
+    if (t >= b) {
+      return false;
+    }
+    // acquire: pairs with the release store in grow(), so the copied slots are visible.
+    ring* r = m_ring.load(std::memory_order_acquire);
+    const T item = r->get(t);
+    // seq_cst on success: our claim of slot t, in the same total order as pop()'s CAS;
+    // relaxed on failure: we read nothing that we keep.
+    if (!m_top.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
+                                       std::memory_order_relaxed)) {
+      return false;
+    }
+    out = item;
+    return true;
+  }
+
+  /// Owner only. The newest item without taking it, or T{} if empty. A hint: the item may
+  /// be stolen at any moment, so confirm with pop().
+  [[nodiscard]] T peek_bottom() const noexcept {
+    // relaxed: only the owner writes m_bottom and m_ring.
+    const std::int64_t b = m_bottom.load(std::memory_order_relaxed);
+    // relaxed: a stale top only makes the hint wrong, and pop() re-checks.
+    const std::int64_t t = m_top.load(std::memory_order_relaxed);
+    if (b <= t) {
+      return T{};
+    }
+    return m_ring.load(std::memory_order_relaxed)->get(b - 1);
+  }
+
+  /// Any thread. Approximate number of items (exact when no operation is in flight).
+  [[nodiscard]] std::int64_t size_approx() const noexcept {
+    // acquire on both: a caller that sees a non-empty deque will go on to steal, whose own
+    // loads re-validate; the result itself is only a hint.
+    const std::int64_t b = m_bottom.load(std::memory_order_acquire);
+    const std::int64_t t = m_top.load(std::memory_order_acquire);
+    return b > t ? b - t : 0;
+  }
+
+  [[nodiscard]] bool empty_approx() const noexcept { return size_approx() == 0; }
+
+private:
+  struct ring {
+    explicit ring(std::int64_t capacity)
+        : mask(capacity - 1), slots(std::make_unique<std::atomic<T>[]>(static_cast<std::size_t>(capacity))) {}
+    // relaxed: slot contents are published by the release/acquire pair on m_bottom (push
+    // to steal) or by the CAS on m_top (steal to push).
+    void put(std::int64_t i, T v) noexcept { slots[static_cast<std::size_t>(i & mask)].store(v, std::memory_order_relaxed); }
+    T get(std::int64_t i) const noexcept { return slots[static_cast<std::size_t>(i & mask)].load(std::memory_order_relaxed); }
+    std::int64_t mask;
+    std::unique_ptr<std::atomic<T>[]> slots;
+  };
+
+  static std::int64_t round_up_pow2(std::int64_t n) noexcept {
+    std::int64_t c = 2;
+    while (c < n) {
+      c *= 2;
+    }
+    return c;
+  }
+
+  ring* grow(ring* old, std::int64_t t, std::int64_t b) {
+    auto bigger = std::make_unique<ring>((old->mask + 1) * 2);
+    for (std::int64_t i = t; i < b; ++i) {
+      bigger->put(i, old->get(i));
+    }
+    ring* r = bigger.get();
+    m_rings.push_back(std::move(bigger));
+    // release: publishes the copied slots; pairs with the acquire load of m_ring in steal().
+    m_ring.store(r, std::memory_order_release);
+    return r;
+  }
+
+  // Thieves' end: written by thieves (CAS) and by the owner's last-item CAS.
+  alignas(k_cache_line) std::atomic<std::int64_t> m_top{0};
+  // Owner's end: written by the owner only; read by thieves.
+  alignas(k_cache_line) std::atomic<std::int64_t> m_bottom{0};
+  // Written by the owner only (on growth); read by thieves.
+  std::atomic<ring*> m_ring;
+  // Every ring ever used, so a thief never reads a freed one. Owner only.
+  std::vector<std::unique_ptr<ring>> m_rings;
+};
+
+} // namespace weft::detail

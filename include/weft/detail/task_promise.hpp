@@ -1,0 +1,116 @@
+#pragma once
+// The promise behind weft::task<T>. A task is lazy: it starts when awaited (its awaiter
+// becomes the continuation) or when spawned (a worker resumes it; joiners wait on its
+// join_state). Frames come from the per-thread frame allocator.
+
+#include "weft/detail/frame_allocator.hpp"
+#include "weft/detail/join_state.hpp"
+#include "weft/detail/task_result.hpp"
+#include "weft/detail/worker_context.hpp"
+
+#include <coroutine>
+#include <exception>
+#include <utility>
+
+namespace weft {
+template <class T>
+class task;
+}
+
+namespace weft::detail {
+
+/// Sends an exception that escaped a detached task to the runtime's hook. Compiled.
+void report_unhandled_exception(std::exception_ptr e) noexcept;
+
+class promise_base {
+public:
+  static void* operator new(std::size_t n) { return allocate_frame(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { deallocate_frame(p, n); }
+
+  std::suspend_always initial_suspend() const noexcept { return {}; }
+
+  void set_continuation(std::coroutine_handle<> c) noexcept { m_continuation = c; }
+  [[nodiscard]] std::coroutine_handle<> continuation() const noexcept { return m_continuation; }
+  [[nodiscard]] join_state& join() noexcept { return m_join; }
+
+private:
+  // Who runs next when this task finishes, when exactly one party can be waiting and it is
+  // known before the task starts: the awaiter of a lazy task, or a joiner that took the
+  // spawned task back from its own deque. Written before the task is resumed; null for a
+  // spawned task run by the scheduler, which then completes through m_join.
+  std::coroutine_handle<> m_continuation;
+  join_state m_join;
+};
+
+struct final_awaiter {
+  bool await_ready() const noexcept { return false; }
+
+  template <class Promise>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
+    Promise& p = self.promise();
+    if (std::coroutine_handle<> c = p.continuation()) {
+      return c;
+    }
+    const std::uintptr_t prev = p.join().complete();
+    if (prev & join_state::k_detached) {
+      if (p.result().has_exception()) {
+        report_unhandled_exception(p.result().exception());
+      }
+      self.destroy();
+      return std::noop_coroutine();
+    }
+    waiter_node* first = join_state::list_of(prev);
+    if (first == nullptr) {
+      return std::noop_coroutine();
+    }
+    // Continue the first waiter here; hand the others to the scheduler. Read next before
+    // scheduling a node: once resumed, its frame (and the node) may be gone.
+    for (waiter_node* n = first->next; n != nullptr;) {
+      waiter_node* next = n->next;
+      schedule_from_worker(n->handle);
+      n = next;
+    }
+    return first->handle;
+  }
+
+  void await_resume() const noexcept {}
+};
+
+template <class T>
+class task_promise_common : public promise_base {
+public:
+  final_awaiter final_suspend() const noexcept { return {}; }
+  void unhandled_exception() noexcept { m_result.set_exception(std::current_exception()); }
+  [[nodiscard]] task_result<T>& result() noexcept { return m_result; }
+
+protected:
+  task_result<T> m_result;
+};
+
+template <class T>
+class task_promise : public task_promise_common<T> {
+public:
+  task<T> get_return_object() noexcept;
+
+  template <class U = T>
+    requires std::is_convertible_v<U&&, T>
+  void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+    this->m_result.set_value(std::forward<U>(v));
+  }
+};
+
+template <class T>
+class task_promise<T&> : public task_promise_common<T&> {
+public:
+  task<T&> get_return_object() noexcept;
+  void return_value(T& v) noexcept { this->m_result.set_value(v); }
+};
+
+template <>
+class task_promise<void> : public task_promise_common<void> {
+public:
+  task<void> get_return_object() noexcept;
+  void return_void() noexcept {}
+};
+
+} // namespace weft::detail

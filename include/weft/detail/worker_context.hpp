@@ -1,0 +1,83 @@
+#pragma once
+// The parts of a worker and of its scheduler that inline hot paths (spawn, join, yield)
+// touch. Everything else about workers lives in runtime/worker.hpp.
+
+#include "weft/detail/chase_lev_deque.hpp"
+#include "weft/detail/config.hpp"
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+
+namespace weft::detail {
+
+class scheduler;
+
+/// State of a scheduler that every worker reads on hot paths and that changes rarely, so it
+/// stays in every core's cache.
+struct alignas(k_cache_line) scheduler_signals {
+  // Number of workers between prepare_wait and the end of their wait. Written by workers
+  // going to sleep and waking; read (as a hint) on every local push.
+  std::atomic<std::uint32_t> sleepers{0};
+  // True while a wake-up for locally pushed work is in flight, so that a burst of pushes
+  // wakes one worker, not one per push.
+  std::atomic<bool> wake_pending{false};
+  // Set once shutdown begins: every weft suspension point then throws cancelled_error.
+  std::atomic<bool> stopping{false};
+};
+
+/// Per-worker counters. Each is written by its worker only (load + store, no RMW) and read
+/// by runtime::stats() from any thread; relaxed throughout because they are statistics
+/// and order nothing.
+struct alignas(k_cache_line) worker_counters {
+  std::atomic<std::uint64_t> tasks_run{0};
+  std::atomic<std::uint64_t> steals{0};
+  std::atomic<std::uint64_t> failed_steals{0};
+  std::atomic<std::uint64_t> parks{0};
+  std::atomic<std::uint64_t> wakeups{0};
+  std::atomic<std::uint64_t> injected_taken{0};
+
+  static void bump(std::atomic<std::uint64_t>& c, std::uint64_t by = 1) noexcept {
+    // relaxed: single writer, statistic only.
+    c.store(c.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+  }
+};
+
+struct worker_context {
+  chase_lev_deque<void*> deque;
+  scheduler* sched = nullptr;
+  scheduler_signals* signals = nullptr;
+  unsigned index = 0;
+  worker_counters counters;
+};
+
+/// The worker running on this thread, or null on threads outside every pool.
+/// Read it afresh after each suspension: a coroutine may resume on another worker.
+inline thread_local constinit worker_context* tl_worker = nullptr;
+
+/// Wakes a sleeping worker because this worker pushed work it could share. Compiled.
+void wake_for_local_work(worker_context& w) noexcept;
+
+/// Pushes h onto this worker's deque and, when workers sleep and no wake-up is already
+/// under way, wakes one. Missing a sleeper that is just going to sleep only costs
+/// parallelism, never progress: the owner always drains its own deque before it sleeps.
+inline void push_local(worker_context& w, std::coroutine_handle<> h) {
+  w.deque.push(h.address());
+  scheduler_signals& s = *w.signals;
+  // relaxed: a hint (see above); the sleeper's own re-check after prepare_wait is the
+  // correctness path for work that only it could run.
+  if (WEFT_UNLIKELY(s.sleepers.load(std::memory_order_relaxed) != 0 &&
+                    !s.wake_pending.load(std::memory_order_relaxed))) {
+    wake_for_local_work(w);
+  }
+}
+
+/// Makes h runnable from any thread: the local deque on a worker of sched, the injection
+/// queue otherwise. Internal (never refused during shutdown). Compiled.
+void schedule_internal(scheduler& sched, std::coroutine_handle<> h) noexcept;
+
+/// Makes h runnable on the current worker if there is one (it must be a worker of the
+/// scheduler that owns h), else aborts: only used for waiters released by a worker.
+void schedule_from_worker(std::coroutine_handle<> h) noexcept;
+
+} // namespace weft::detail

@@ -1,0 +1,54 @@
+#pragma once
+// The exception types weft throws. Every message says what was done to what.
+
+#include <stdexcept>
+#include <string>
+
+namespace weft {
+
+/// Base of every exception weft throws for misuse or runtime conditions.
+class error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Thrown when an empty (moved-from or already-spawned) task is awaited or spawned.
+class invalid_task_error : public error {
+public:
+  using error::error;
+};
+
+/// Thrown when a join_handle whose result was already taken (or that is empty) is awaited.
+class handle_consumed_error : public error {
+public:
+  using error::error;
+};
+
+/// Thrown when work is submitted to a runtime that is shutting down or has shut down.
+class shutdown_error : public error {
+public:
+  using error::error;
+};
+
+/// Thrown when an operation needs a current runtime and the calling thread has none.
+class no_runtime_error : public error {
+public:
+  using error::error;
+};
+
+/// Thrown when a blocking call (sync_wait, shutdown) is made on a worker thread, where it
+/// would block the pool that has to make progress for it to return.
+class blocking_call_error : public error {
+public:
+  using error::error;
+};
+
+/// Thrown at a suspension point of a task that was cancelled (asyncio.CancelledError).
+/// During shutdown every suspension point throws it, so pending tasks unwind with RAII.
+class cancelled_error : public error {
+public:
+  cancelled_error() : error("task cancelled") {}
+  using error::error;
+};
+
+} // namespace weft

@@ -1,0 +1,175 @@
+#pragma once
+// weft::runtime: the work-stealing pool, its reactor, and the entry points bound to it.
+
+#include "weft/detail/worker_context.hpp"
+#include "weft/errors.hpp"
+#include "weft/join_handle.hpp"
+#include "weft/task.hpp"
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace asio {
+class io_context;
+}
+
+namespace weft {
+
+/// How to build a runtime.
+struct runtime_options {
+  /// Worker threads; 0 means std::thread::hardware_concurrency().
+  unsigned workers = 0;
+  /// Rounds of stealing an idle worker tries before it parks.
+  unsigned spin_rounds = 64;
+  /// Called with an exception that ended a detached task (never with cancelled_error).
+  /// Default: print it to stderr and continue. It runs on the worker that finished the
+  /// task and must not throw.
+  std::function<void(std::exception_ptr)> on_unhandled_exception{};
+};
+
+/// Counters of one worker, for benchmarks and diagnostics.
+struct worker_stats {
+  std::uint64_t tasks_run = 0;      ///< tasks resumed by the worker loop (not inline joins)
+  std::uint64_t steals = 0;         ///< tasks taken from another worker's deque
+  std::uint64_t failed_steals = 0;  ///< steal attempts that found nothing or lost a race
+  std::uint64_t parks = 0;          ///< times the worker went to sleep
+  std::uint64_t wakeups = 0;        ///< times it woke from sleep
+  std::uint64_t injected_taken = 0; ///< tasks taken from the injection queue
+};
+
+/// A pool of worker threads, each with a Chase-Lev deque, plus an injection queue for
+/// outside threads and an Asio reactor thread for timers and I/O.
+///
+/// The thread that constructs a runtime (when it is not a worker and has no current
+/// runtime) makes it current, so weft::spawn and weft::sync_wait find it; the destructor
+/// undoes that.
+///
+/// Shutdown (shutdown() or the destructor): new work from outside threads is refused
+/// (weft::shutdown_error); pending timers are cancelled and from then on every weft
+/// suspension point throws weft::cancelled_error, so every pending task unwinds with its
+/// destructors run; the runtime waits until no task can run any more, then joins its
+/// threads. Nothing is leaked. A task that never reaches a suspension point delays
+/// shutdown until it returns.
+///
+/// Thread safety: all members may be called from any thread, except that shutdown() and
+/// block_on() throw weft::blocking_call_error on a worker thread.
+class runtime {
+public:
+  runtime();
+  explicit runtime(runtime_options options);
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+  ~runtime();
+
+  /// Number of worker threads.
+  [[nodiscard]] unsigned worker_count() const noexcept;
+
+  /// Starts t on this runtime's pool at once. On one of its workers the task goes on that
+  /// worker's deque (where a thief may take it); elsewhere, through the injection queue.
+  /// Throws: invalid_task_error for an empty task; shutdown_error once shut down (from
+  /// outside threads).
+  template <class T>
+  join_handle<T> spawn(task<T> t);
+
+  /// Runs t on the pool and blocks the calling thread until it finishes.
+  /// Returns: t's value. Throws: t's exception; blocking_call_error on a worker thread;
+  /// shutdown_error once shut down.
+  template <class T>
+  T block_on(task<T> t);
+
+  /// Stops the runtime as described above. Idempotent; safe to call from any non-worker
+  /// thread. Throws: blocking_call_error on a worker thread.
+  void shutdown();
+
+  /// True once shutdown() has begun.
+  [[nodiscard]] bool is_shutting_down() const noexcept;
+
+  /// A snapshot of every worker's counters, indexed by worker.
+  [[nodiscard]] std::vector<worker_stats> stats() const;
+
+  /// The io_context driven by the reactor thread (Asio objects bound to the runtime use it).
+  [[nodiscard]] asio::io_context& io_context() noexcept;
+
+  /// The runtime of the calling worker, else the one current on this thread, else null.
+  [[nodiscard]] static runtime* current() noexcept;
+
+  /// As current(), but throws no_runtime_error when there is none.
+  [[nodiscard]] static runtime& current_or_throw();
+
+  /// For weft's own headers.
+  [[nodiscard]] detail::scheduler& scheduler() noexcept { return *m_scheduler; }
+
+private:
+  std::unique_ptr<detail::scheduler> m_scheduler;
+  runtime* m_previous_current = nullptr;
+  bool m_made_current = false;
+};
+
+/// Index of the worker running the caller, or std::nullopt outside every pool.
+[[nodiscard]] std::optional<unsigned> this_worker_index() noexcept;
+
+namespace detail {
+
+/// Queues h on sched from a thread that is not one of its workers.
+/// Throws: shutdown_error if sched no longer accepts work; std::bad_alloc.
+void inject_from_outside(scheduler& sched, std::coroutine_handle<> h);
+
+/// Throws blocking_call_error if the calling thread is a worker thread; what says which
+/// call would have blocked.
+void check_not_on_worker(const char* what);
+
+/// Starts h (a spawned task) on sched; destroys h if that fails, then rethrows.
+inline void start_spawned(scheduler& sched, std::coroutine_handle<> h) {
+  try {
+    worker_context* w = tl_worker;
+    if (w != nullptr && w->sched == &sched) {
+      push_local(*w, h);
+    } else {
+      inject_from_outside(sched, h);
+    }
+  } catch (...) {
+    h.destroy();
+    throw;
+  }
+}
+
+} // namespace detail
+} // namespace weft
+
+#include "weft/detail/blocking_root.hpp"
+
+namespace weft {
+
+template <class T>
+join_handle<T> runtime::spawn(task<T> t) {
+  auto h = t.release();
+  if (!h) {
+    throw invalid_task_error("weft::spawn of an empty task (moved-from or already spawned)");
+  }
+  detail::start_spawned(*m_scheduler, h);
+  return join_handle<T>{h};
+}
+
+template <class T>
+T runtime::block_on(task<T> t) {
+  detail::check_not_on_worker("weft::runtime::block_on (sync_wait)");
+  if (!t.valid()) {
+    throw invalid_task_error("weft::sync_wait of an empty task (moved-from or already spawned)");
+  }
+  detail::blocking_result<T> result;
+  const std::coroutine_handle<> root = detail::make_blocking_root(std::move(t), result).release();
+  try {
+    detail::inject_from_outside(*m_scheduler, root);
+  } catch (...) {
+    root.destroy();
+    throw;
+  }
+  result.wait();
+  return result.take();
+}
+
+} // namespace weft

@@ -1,0 +1,55 @@
+#pragma once
+// co_await weft::sleep(duration) and weft::sleep_until(time_point) (asyncio.sleep).
+
+#include <chrono>
+#include <coroutine>
+
+namespace weft {
+
+namespace detail {
+struct timer_op;
+} // namespace detail
+
+/// What `co_await weft::sleep(...)` acts on. Lives in the awaiting frame; the Asio timer
+/// it arms is owned by it and released when it is destroyed.
+class [[nodiscard]] sleep_awaiter {
+public:
+  explicit sleep_awaiter(std::chrono::steady_clock::time_point deadline) noexcept
+      : m_deadline(deadline) {}
+  sleep_awaiter(const sleep_awaiter&) = delete;
+  sleep_awaiter& operator=(const sleep_awaiter&) = delete;
+  ~sleep_awaiter();
+
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h);
+  void await_resume();
+
+private:
+  std::chrono::steady_clock::time_point m_deadline;
+  detail::timer_op* m_op = nullptr;
+};
+
+/// Suspends the calling task until deadline without blocking its worker. A deadline
+/// already passed yields (as weft::yield()).
+/// Throws: cancelled_error if the runtime shuts down first.
+/// Resumes on: a pool worker (the reactor hands the task over; one cross-thread hand-off).
+/// asyncio: asyncio.sleep; never returns before deadline.
+[[nodiscard]] inline sleep_awaiter sleep_until(std::chrono::steady_clock::time_point deadline) noexcept {
+  return sleep_awaiter{deadline};
+}
+
+/// Suspends the calling task for at least d. Zero or negative d yields.
+/// See sleep_until.
+template <class Rep, class Period>
+[[nodiscard]] sleep_awaiter sleep(std::chrono::duration<Rep, Period> d) noexcept {
+  using clock = std::chrono::steady_clock;
+  const auto now = clock::now();
+  const auto limit = clock::time_point::max() - now;
+  // Round up so the sleep is never shorter than asked; clamp instead of overflowing.
+  if (std::chrono::duration<double>(d) >= std::chrono::duration<double>(limit)) {
+    return sleep_awaiter{clock::time_point::max()};
+  }
+  return sleep_awaiter{now + std::chrono::ceil<clock::duration>(d)};
+}
+
+} // namespace weft

@@ -1,0 +1,11 @@
+#pragma once
+// Everything public in weft.
+
+#include "weft/errors.hpp"
+#include "weft/join_handle.hpp"
+#include "weft/run.hpp"
+#include "weft/runtime.hpp"
+#include "weft/sleep.hpp"
+#include "weft/spawn.hpp"
+#include "weft/task.hpp"
+#include "weft/yield.hpp"

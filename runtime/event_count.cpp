@@ -1,0 +1,52 @@
+#include "event_count.hpp"
+
+#include <climits>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace weft::detail {
+namespace {
+
+// std::atomic<uint32_t> is a plain 32-bit word, which is what the futex syscall takes.
+static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+
+void futex_wait(std::atomic<std::uint32_t>* addr, std::uint32_t expected) noexcept {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+}
+
+void futex_wake(std::atomic<std::uint32_t>* addr, int count) noexcept {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
+}
+
+} // namespace
+
+void event_count::wait(std::uint32_t key) noexcept {
+  // acquire: pairs with the notifier's seq_cst bump of the epoch; spurious returns from
+  // the futex (signals, EAGAIN) loop back here.
+  while (m_epoch.load(std::memory_order_acquire) == key) {
+    futex_wait(&m_epoch, key);
+  }
+  // relaxed: only a count; the epoch change above is what we synchronised on.
+  m_waiters.fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool event_count::notify_one() noexcept {
+  // seq_cst: the notifier's read in the Dekker pair; pairs with the seq_cst fetch_add in
+  // prepare_wait() (the caller published its work with a seq_cst operation before this).
+  if (m_waiters.load(std::memory_order_seq_cst) == 0) {
+    return false;
+  }
+  // seq_cst: a waiter that read the old epoch in prepare_wait() sees it change.
+  m_epoch.fetch_add(1, std::memory_order_seq_cst);
+  futex_wake(&m_epoch, 1);
+  return true;
+}
+
+void event_count::notify_all() noexcept {
+  // seq_cst: as in notify_one(); here we wake unconditionally.
+  m_epoch.fetch_add(1, std::memory_order_seq_cst);
+  futex_wake(&m_epoch, INT_MAX);
+}
+
+} // namespace weft::detail

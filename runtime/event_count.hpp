@@ -1,0 +1,54 @@
+#pragma once
+// An event count (as in Folly's EventCount and libfork's event_count) over a Linux futex:
+// lets a worker sleep until "something changed" without a lost wake-up.
+//
+// Waiter:   key = prepare_wait();  re-check for work;  found ? cancel_wait() : wait(key);
+// Notifier: publish work with a seq_cst operation;  notify_one() / notify_all().
+//
+// Invariant: a notifier that published work before its seq_cst load of the waiter count
+// either sees the waiter (and bumps the epoch, so wait(key) returns) or the waiter's
+// seq_cst re-check after prepare_wait() sees the work. This is the Dekker pattern: each
+// side does a seq_cst write then a seq_cst read of the other side's variable.
+//
+// The waiter count is kept in scheduler_signals::sleepers, where inline code reads it.
+
+#include <atomic>
+#include <cstdint>
+
+namespace weft::detail {
+
+class event_count {
+public:
+  explicit event_count(std::atomic<std::uint32_t>& waiters) noexcept : m_waiters(waiters) {}
+
+  /// Announces a waiter and returns the key to wait on.
+  [[nodiscard]] std::uint32_t prepare_wait() noexcept {
+    // seq_cst: the waiter's write in the Dekker pair; must precede the caller's re-check
+    // loads of the work queues (pairs with the notifier's seq_cst load in notify_one()).
+    m_waiters.fetch_add(1, std::memory_order_seq_cst);
+    // seq_cst: read the epoch after announcing, so a notify after this point changes it.
+    return m_epoch.load(std::memory_order_seq_cst);
+  }
+
+  /// Withdraws a prepare_wait() whose re-check found work.
+  void cancel_wait() noexcept {
+    // relaxed: a notifier that still counts us wakes nobody or a spurious waiter, which
+    // re-checks; no data is published by this decrement.
+    m_waiters.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  /// Sleeps until the epoch moves past key (returns at once if it already has).
+  void wait(std::uint32_t key) noexcept;
+
+  /// Wakes one waiter if any is announced. Returns whether one was.
+  bool notify_one() noexcept;
+
+  /// Wakes every announced waiter.
+  void notify_all() noexcept;
+
+private:
+  std::atomic<std::uint32_t>& m_waiters;
+  std::atomic<std::uint32_t> m_epoch{0};
+};
+
+} // namespace weft::detail

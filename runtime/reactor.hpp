@@ -1,0 +1,72 @@
+#pragma once
+// The reactor: one thread running the runtime's asio::io_context. Timer and I/O
+// completions run there and hand the waiting coroutine to the pool through the injection
+// queue (one cross-thread hand-off). Why a dedicated thread: docs/design.md, "Reactor".
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace weft::detail {
+
+class scheduler;
+
+struct timer_op {
+  timer_op(asio::io_context& io, std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h,
+           scheduler& s)
+      : timer(io, deadline), handle(h), sched(s) {}
+
+  asio::steady_timer timer;
+  std::coroutine_handle<> handle;
+  scheduler& sched;
+  // Written by the reactor thread before it hands the task back; read by the task after
+  // it resumes (ordered by the injection queue's mutex).
+  bool aborted = false;
+  // Registry links, guarded by reactor::m_timers_mutex.
+  timer_op* prev = nullptr;
+  timer_op* next = nullptr;
+};
+
+class reactor {
+public:
+  explicit reactor(scheduler& sched);
+  reactor(const reactor&) = delete;
+  reactor& operator=(const reactor&) = delete;
+  ~reactor();
+
+  void start();
+  /// Stops the io_context and joins the thread. Handlers still queued are destroyed
+  /// without running.
+  void stop() noexcept;
+
+  asio::io_context& context() noexcept { return m_io; }
+
+  /// Creates a timer for h, stores it in slot (before the wait can complete) and arms it.
+  /// Throws: cancelled_error once close_timers() ran; std::bad_alloc.
+  void arm_timer(timer_op*& slot, std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h);
+  /// Frees a timer whose task has resumed (or never suspended).
+  void release_timer(timer_op* op) noexcept;
+  /// Refuses new timers and cancels the armed ones (their tasks see cancelled_error).
+  void close_timers() noexcept;
+  [[nodiscard]] std::size_t armed_timers() noexcept;
+
+private:
+  scheduler& m_sched;
+  asio::io_context m_io{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> m_guard;
+  std::thread m_thread;
+
+  std::mutex m_timers_mutex;
+  timer_op* m_timers = nullptr; // guarded by m_timers_mutex
+  std::size_t m_armed = 0;      // guarded by m_timers_mutex
+  bool m_closed = false;        // guarded by m_timers_mutex
+};
+
+} // namespace weft::detail

@@ -1,0 +1,100 @@
+#include <weft/runtime.hpp>
+
+#include "scheduler.hpp"
+
+#include <weft/detail/frame_allocator.hpp>
+
+#include <cstdio>
+#include <exception>
+
+namespace weft {
+namespace {
+
+// The runtime made current on this (non-worker) thread by its constructor.
+thread_local runtime* tl_current = nullptr;
+
+} // namespace
+
+runtime::runtime() : runtime(runtime_options{}) {}
+
+runtime::runtime(runtime_options options)
+    : m_scheduler(std::make_unique<detail::scheduler>(*this, std::move(options))) {
+  if (detail::tl_worker == nullptr) {
+    m_previous_current = tl_current;
+    tl_current = this;
+    m_made_current = true;
+  }
+}
+
+runtime::~runtime() {
+  if (m_made_current && tl_current == this) {
+    tl_current = m_previous_current;
+  }
+  if (detail::tl_worker != nullptr && &detail::tl_worker->sched->owner() == this) {
+    // Destroying a runtime from its own worker cannot join that worker.
+    std::fputs("weft: a runtime was destroyed on one of its own workers\n", stderr);
+    std::terminate();
+  }
+  m_scheduler->shutdown();
+}
+
+unsigned runtime::worker_count() const noexcept { return m_scheduler->worker_count(); }
+
+void runtime::shutdown() { m_scheduler->shutdown(); }
+
+bool runtime::is_shutting_down() const noexcept { return m_scheduler->is_shutting_down(); }
+
+std::vector<worker_stats> runtime::stats() const { return m_scheduler->stats(); }
+
+asio::io_context& runtime::io_context() noexcept { return m_scheduler->io.context(); }
+
+runtime* runtime::current() noexcept {
+  if (detail::worker_context* w = detail::tl_worker) {
+    return &w->sched->owner();
+  }
+  return tl_current;
+}
+
+runtime& runtime::current_or_throw() {
+  runtime* rt = current();
+  if (rt == nullptr) {
+    throw no_runtime_error("weft: no current runtime on this thread (construct a weft::runtime or use weft::run)");
+  }
+  return *rt;
+}
+
+std::optional<unsigned> this_worker_index() noexcept {
+  if (detail::worker_context* w = detail::tl_worker) {
+    return w->index;
+  }
+  return std::nullopt;
+}
+
+} // namespace weft
+
+namespace weft::detail {
+namespace {
+
+// Empties the calling thread's frame cache when the thread exits.
+struct frame_cache_cleanup {
+  ~frame_cache_cleanup() {
+    frame_cache& cache = tl_frame_cache;
+    cache.thread_exiting = true;
+    for (std::size_t cls = 0; cls < k_frame_classes; ++cls) {
+      while (free_block* block = cache.heads[cls]) {
+        cache.heads[cls] = block->next;
+        ::operator delete(block, (cls + 1) * k_frame_granule);
+      }
+      cache.counts[cls] = 0;
+    }
+  }
+};
+
+} // namespace
+
+void register_frame_cache_cleanup() noexcept {
+  thread_local frame_cache_cleanup cleanup;
+  tl_frame_cache.cleanup_registered = true;
+}
+
+} // namespace weft::detail

@@ -1,0 +1,357 @@
+// Worker loop, stealing, parking and shutdown. The protocols are described in
+// docs/design.md ("Stealing", "Parking and wake-up", "Shutdown").
+//
+// Invariant: a worker parks only when its own deque and yield list are empty, and only
+// its owner pushes on a deque; so every task in a deque has an awake owner that will run
+// it if no thief does. Wake-ups for locally pushed work are therefore a hint that buys
+// parallelism. Work from outside the pool (injection queue) has no owner: it is published
+// with a seq_cst RMW and followed by event_count::notify_one(), the Dekker half that pairs
+// with a parking worker's prepare_wait() and re-check.
+
+#include "scheduler.hpp"
+
+#include <weft/errors.hpp>
+#include <weft/yield.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+
+namespace weft::detail {
+
+worker::worker(scheduler& sched, unsigned index) : m_sched(sched), m_rng(0x9e3779b9u * (index + 1)) {
+  m_context.sched = &sched;
+  m_context.signals = &sched.signals;
+  m_context.index = index;
+}
+
+std::uint32_t worker::next_random() noexcept {
+  // xorshift32: victim choice needs speed, not quality.
+  m_rng ^= m_rng << 13;
+  m_rng ^= m_rng >> 17;
+  m_rng ^= m_rng << 5;
+  return m_rng;
+}
+
+void worker::run() noexcept {
+  tl_worker = &m_context;
+  while (void* item = next_task()) {
+    worker_counters::bump(m_context.counters.tasks_run);
+    std::coroutine_handle<>::from_address(item).resume();
+  }
+  tl_worker = nullptr;
+}
+
+void* worker::next_task() noexcept {
+  // Every 61st task, look at the injection queue first, so that outside work and timer
+  // completions are not starved by a deque that never empties (61: prime, as Go and
+  // Tokio use, so it does not beat with power-of-two patterns in the workload).
+  if (++m_tick % 61 == 0) {
+    if (void* item = m_sched.injection.try_pop()) {
+      worker_counters::bump(m_context.counters.injected_taken);
+      return item;
+    }
+  }
+  void* item = nullptr;
+  if (m_context.deque.pop(item)) {
+    return item;
+  }
+  if (!yielded.empty()) {
+    item = yielded.front();
+    yielded.pop_front();
+    return item;
+  }
+  return search();
+}
+
+void* worker::try_steal() noexcept {
+  const unsigned n = m_sched.worker_count();
+  if (n <= 1) {
+    return nullptr;
+  }
+  const unsigned start = next_random() % n;
+  for (unsigned k = 0; k < n; ++k) {
+    const unsigned victim = (start + k) % n;
+    if (victim == m_context.index) {
+      continue;
+    }
+    void* item = nullptr;
+    if (m_sched.worker_at(victim).context().deque.steal(item)) {
+      worker_counters::bump(m_context.counters.steals);
+      return item;
+    }
+  }
+  worker_counters::bump(m_context.counters.failed_steals);
+  return nullptr;
+}
+
+void* worker::search() noexcept {
+  for (;;) {
+    const unsigned rounds = m_sched.spin_rounds();
+    for (unsigned round = 0; round < rounds; ++round) {
+      if (void* item = m_sched.injection.try_pop()) {
+        worker_counters::bump(m_context.counters.injected_taken);
+        return item;
+      }
+      if (void* item = try_steal()) {
+        return item;
+      }
+      if (m_sched.exit_requested()) {
+        return nullptr;
+      }
+      if (round < rounds / 2) {
+        cpu_relax();
+      } else {
+        std::this_thread::yield();
+      }
+    }
+    if (void* item = park_or_find()) {
+      return item;
+    }
+    if (m_sched.exit_requested()) {
+      return nullptr;
+    }
+  }
+}
+
+void* worker::park_or_find() noexcept {
+  const std::uint32_t key = m_sched.idle.prepare_wait();
+  // Re-check after announcing (the seq_cst half of the handshake; see file comment).
+  if (m_sched.exit_requested()) {
+    m_sched.idle.cancel_wait();
+    return nullptr;
+  }
+  if (m_sched.injection.non_empty()) {
+    m_sched.idle.cancel_wait();
+    return m_sched.injection.try_pop();
+  }
+  for (unsigned i = 0; i < m_sched.worker_count(); ++i) {
+    if (i != m_context.index && m_sched.worker_at(i).has_local_work()) {
+      m_sched.idle.cancel_wait();
+      return try_steal();
+    }
+  }
+  worker_counters::bump(m_context.counters.parks);
+  // relaxed: a count read by shutdown() under its own re-checks.
+  m_sched.parked.fetch_add(1, std::memory_order_seq_cst);
+  m_sched.on_worker_parking();
+  m_sched.idle.wait(key);
+  m_sched.parked.fetch_sub(1, std::memory_order_seq_cst);
+  worker_counters::bump(m_context.counters.wakeups);
+  // release: lets the next local push request another wake-up; pairs with the relaxed
+  // hint load in push_local() (a stale read only delays a wake-up).
+  m_sched.signals.wake_pending.store(false, std::memory_order_release);
+  return nullptr;
+}
+
+scheduler::scheduler(runtime& owner, runtime_options options)
+    : io(*this), m_owner(owner), m_options(std::move(options)) {
+  unsigned n = m_options.workers;
+  if (n == 0) {
+    n = std::max(1u, std::thread::hardware_concurrency());
+  }
+  m_workers.reserve(n);
+  for (unsigned i = 0; i < n; ++i) {
+    m_workers.push_back(std::make_unique<worker>(*this, i));
+  }
+  io.start();
+  m_threads.reserve(n);
+  try {
+    for (unsigned i = 0; i < n; ++i) {
+      m_threads.emplace_back([w = m_workers[i].get()] { w->run(); });
+    }
+  } catch (...) {
+    // relaxed is enough for the flag; notify_all's seq_cst bump publishes it to sleepers.
+    m_exit.store(true, std::memory_order_release);
+    idle.notify_all();
+    for (auto& t : m_threads) {
+      t.join();
+    }
+    io.stop();
+    throw;
+  }
+}
+
+scheduler::~scheduler() { shutdown(); }
+
+void scheduler::inject(void* item) {
+  {
+    std::lock_guard lock(m_accept_mutex);
+    if (!m_accepting) {
+      throw shutdown_error("weft: work submitted to a runtime that is shutting down or shut down");
+    }
+    injection.push(item);
+  }
+  idle.notify_one();
+}
+
+void scheduler::inject_internal(void* item) noexcept {
+  try {
+    injection.push(item);
+  } catch (...) {
+    std::fputs("weft: out of memory while scheduling a task internally\n", stderr);
+    std::terminate();
+  }
+  idle.notify_one();
+}
+
+void scheduler::on_worker_parking() noexcept {
+  // acquire: pairs with the release store of m_shutdown_started.
+  if (m_shutdown_started.load(std::memory_order_acquire)) {
+    std::lock_guard lock(m_shutdown_mutex);
+    m_shutdown_cv.notify_all();
+  }
+}
+
+bool scheduler::quiescent() noexcept {
+  // seq_cst: read after the workers' seq_cst increments of parked. Every worker parked
+  // means every deque and yield list is empty (they park only then); with the injection
+  // queue empty and no timer armed, nothing can make a task runnable again.
+  return parked.load(std::memory_order_seq_cst) == worker_count() && !injection.non_empty() &&
+         io.armed_timers() == 0 && parked.load(std::memory_order_seq_cst) == worker_count();
+}
+
+void scheduler::shutdown() {
+  check_not_on_worker("weft::runtime::shutdown");
+  if (m_shutdown_started.exchange(true, std::memory_order_acq_rel)) {
+    std::unique_lock lock(m_shutdown_mutex);
+    m_shutdown_cv.wait(lock, [this] { return m_shutdown_done; });
+    return;
+  }
+  {
+    std::lock_guard lock(m_accept_mutex);
+    m_accepting = false;
+  }
+  // relaxed: suspension points poll it; the timers it would miss are cancelled below.
+  signals.stopping.store(true, std::memory_order_relaxed);
+  io.close_timers();
+  {
+    // Wait until no task can run any more. Workers notify the cv as they park; the
+    // timeout covers a wake-up that lands between our check and our wait.
+    std::unique_lock lock(m_shutdown_mutex);
+    while (!quiescent()) {
+      m_shutdown_cv.wait_for(lock, std::chrono::milliseconds(1));
+    }
+  }
+  // release: workers that see it exit; notify_all wakes the parked ones.
+  m_exit.store(true, std::memory_order_release);
+  idle.notify_all();
+  for (auto& t : m_threads) {
+    t.join();
+  }
+  m_threads.clear();
+  io.stop();
+  {
+    std::lock_guard lock(m_shutdown_mutex);
+    m_shutdown_done = true;
+  }
+  m_shutdown_cv.notify_all();
+}
+
+std::vector<worker_stats> scheduler::stats() const {
+  std::vector<worker_stats> out;
+  out.reserve(m_workers.size());
+  for (const auto& w : m_workers) {
+    const worker_counters& c = const_cast<worker&>(*w).context().counters;
+    // relaxed: statistics; a snapshot need not be consistent across counters.
+    out.push_back(worker_stats{c.tasks_run.load(std::memory_order_relaxed), c.steals.load(std::memory_order_relaxed),
+                               c.failed_steals.load(std::memory_order_relaxed), c.parks.load(std::memory_order_relaxed),
+                               c.wakeups.load(std::memory_order_relaxed),
+                               c.injected_taken.load(std::memory_order_relaxed)});
+  }
+  return out;
+}
+
+void scheduler::report_unhandled(std::exception_ptr e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const cancelled_error&) {
+    return; // a cancelled task is not an error (asyncio does not log CancelledError)
+  } catch (...) {
+  }
+  if (m_options.on_unhandled_exception) {
+    m_options.on_unhandled_exception(e);
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    std::fprintf(stderr, "weft: exception escaped a detached task: %s\n", ex.what());
+  } catch (...) {
+    std::fprintf(stderr, "weft: exception of unknown type escaped a detached task\n");
+  }
+}
+
+// --- hooks called from public headers ---
+
+void wake_for_local_work(worker_context& w) noexcept {
+  scheduler_signals& s = *w.signals;
+  // acq_rel: claims the single in-flight wake-up; the woken worker's release store of
+  // false hands the claim back.
+  if (!s.wake_pending.exchange(true, std::memory_order_acq_rel)) {
+    if (!w.sched->idle.notify_one()) {
+      // Nobody was waiting after all: give the claim back. relaxed: a hint flag.
+      s.wake_pending.store(false, std::memory_order_relaxed);
+    }
+  }
+}
+
+void schedule_internal(scheduler& sched, std::coroutine_handle<> h) noexcept {
+  worker_context* w = tl_worker;
+  if (w != nullptr && w->sched == &sched) {
+    try {
+      push_local(*w, h);
+      return;
+    } catch (...) {
+      // fall through to the injection queue
+    }
+  }
+  sched.inject_internal(h.address());
+}
+
+void schedule_from_worker(std::coroutine_handle<> h) noexcept {
+  worker_context* w = tl_worker;
+  WEFT_ASSERT(w != nullptr);
+  schedule_internal(*w->sched, h);
+}
+
+void report_unhandled_exception(std::exception_ptr e) noexcept {
+  if (worker_context* w = tl_worker) {
+    w->sched->report_unhandled(std::move(e));
+    return;
+  }
+  if (runtime* rt = runtime::current()) {
+    rt->scheduler().report_unhandled(std::move(e));
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const cancelled_error&) {
+  } catch (const std::exception& ex) {
+    std::fprintf(stderr, "weft: exception escaped a detached task: %s\n", ex.what());
+  } catch (...) {
+    std::fprintf(stderr, "weft: exception of unknown type escaped a detached task\n");
+  }
+}
+
+void schedule_yield(std::coroutine_handle<> h) {
+  worker_context* w = tl_worker;
+  if (w == nullptr) {
+    throw no_runtime_error("weft::yield awaited outside a runtime's worker");
+  }
+  // relaxed: a flag polled at suspension points; see runtime shutdown.
+  if (w->signals->stopping.load(std::memory_order_relaxed)) {
+    throw cancelled_error("weft::yield: runtime is shutting down");
+  }
+  w->sched->worker_at(w->index).yielded.push_back(h.address());
+}
+
+void inject_from_outside(scheduler& sched, std::coroutine_handle<> h) { sched.inject(h.address()); }
+
+void check_not_on_worker(const char* what) {
+  if (tl_worker != nullptr) {
+    throw blocking_call_error(std::string(what) + " called on a worker thread, where blocking would stall the pool");
+  }
+}
+
+} // namespace weft::detail

@@ -1,0 +1,109 @@
+#pragma once
+// The pool behind weft::runtime: workers with Chase-Lev deques, an injection queue, an
+// event count to park idle workers, and the reactor thread. Protocols: docs/design.md.
+
+#include "event_count.hpp"
+#include "injection_queue.hpp"
+#include "reactor.hpp"
+
+#include <weft/detail/worker_context.hpp>
+#include <weft/runtime.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace weft::detail {
+
+class scheduler;
+
+class worker {
+public:
+  worker(scheduler& sched, unsigned index);
+
+  void run() noexcept;                 // the thread's body
+  worker_context& context() noexcept { return m_context; }
+  [[nodiscard]] bool has_local_work() const noexcept {
+    return !m_context.deque.empty_approx();
+  }
+
+  // Tasks that yielded: run after the deque is empty. Owner only.
+  std::deque<void*> yielded;
+
+private:
+  void* next_task() noexcept;
+  void* search() noexcept;
+  void* try_steal() noexcept;
+  void* park_or_find() noexcept;
+  std::uint32_t next_random() noexcept;
+
+  worker_context m_context;
+  scheduler& m_sched;
+  std::uint32_t m_rng;
+  std::uint32_t m_tick = 0;
+};
+
+class scheduler {
+public:
+  explicit scheduler(runtime& owner, runtime_options options);
+  scheduler(const scheduler&) = delete;
+  scheduler& operator=(const scheduler&) = delete;
+  ~scheduler();
+
+  [[nodiscard]] unsigned worker_count() const noexcept { return static_cast<unsigned>(m_workers.size()); }
+  [[nodiscard]] runtime& owner() noexcept { return m_owner; }
+
+  /// From outside threads: refused once shutdown began.
+  void inject(void* item);
+  /// From the reactor or a worker of another scheduler: never refused.
+  void inject_internal(void* item) noexcept;
+
+  void shutdown();
+  [[nodiscard]] bool is_shutting_down() const noexcept {
+    // acquire: pairs with the release in shutdown(); only a flag.
+    return m_shutdown_started.load(std::memory_order_acquire);
+  }
+
+  std::vector<worker_stats> stats() const;
+  void report_unhandled(std::exception_ptr e) noexcept;
+
+  scheduler_signals signals;
+  injection_queue injection;
+  event_count idle{signals.sleepers};
+  reactor io;
+
+  // Used by workers.
+  worker& worker_at(unsigned i) noexcept { return *m_workers[i]; }
+  [[nodiscard]] bool exit_requested() const noexcept {
+    // acquire: pairs with the release store in shutdown() after quiescence.
+    return m_exit.load(std::memory_order_acquire);
+  }
+  [[nodiscard]] unsigned spin_rounds() const noexcept { return m_options.spin_rounds; }
+  void on_worker_parking() noexcept; // lets shutdown() re-check quiescence
+  std::atomic<unsigned> parked{0};   // workers inside event_count::wait
+
+private:
+  [[nodiscard]] bool quiescent() noexcept;
+
+  runtime& m_owner;
+  runtime_options m_options;
+  std::vector<std::unique_ptr<worker>> m_workers;
+  std::vector<std::thread> m_threads;
+
+  std::mutex m_accept_mutex; // orders inject() against shutdown()'s refusal
+  bool m_accepting = true;   // guarded by m_accept_mutex
+  std::atomic<bool> m_shutdown_started{false};
+  std::atomic<bool> m_exit{false};
+  std::mutex m_shutdown_mutex;
+  std::condition_variable m_shutdown_cv;
+  bool m_shutdown_done = false; // guarded by m_shutdown_mutex
+};
+
+} // namespace weft::detail

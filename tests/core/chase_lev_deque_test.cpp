@@ -1,0 +1,119 @@
+#include <weft/detail/chase_lev_deque.hpp>
+
+#include "support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <random>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using deque = weft::detail::chase_lev_deque<std::uintptr_t>;
+
+TEST(ChaseLevDeque, PopTakesNewestItem) {
+  deque d(4);
+  for (std::uintptr_t i = 1; i <= 3; ++i) {
+    d.push(i);
+  }
+  std::uintptr_t v = 0;
+  ASSERT_TRUE(d.pop(v));
+  EXPECT_EQ(v, 3u);
+  ASSERT_TRUE(d.pop(v));
+  EXPECT_EQ(v, 2u);
+}
+
+TEST(ChaseLevDeque, StealTakesOldestItem) {
+  deque d(4);
+  for (std::uintptr_t i = 1; i <= 3; ++i) {
+    d.push(i);
+  }
+  std::uintptr_t v = 0;
+  ASSERT_TRUE(d.steal(v));
+  EXPECT_EQ(v, 1u);
+  ASSERT_TRUE(d.pop(v));
+  EXPECT_EQ(v, 3u);
+  ASSERT_TRUE(d.steal(v));
+  EXPECT_EQ(v, 2u);
+  EXPECT_FALSE(d.pop(v));
+  EXPECT_FALSE(d.steal(v));
+}
+
+TEST(ChaseLevDeque, GrowsAndKeepsOrder) {
+  deque d(2);
+  for (std::uintptr_t i = 1; i <= 10'000; ++i) {
+    d.push(i);
+  }
+  EXPECT_EQ(d.size_approx(), 10'000);
+  std::uintptr_t v = 0;
+  ASSERT_TRUE(d.steal(v));
+  EXPECT_EQ(v, 1u);
+  for (std::uintptr_t i = 10'000; i >= 2; --i) {
+    ASSERT_TRUE(d.pop(v));
+    ASSERT_EQ(v, i);
+  }
+  EXPECT_FALSE(d.pop(v));
+}
+
+TEST(ChaseLevDeque, PeekBottomShowsNewestWithoutTaking) {
+  deque d(4);
+  EXPECT_EQ(d.peek_bottom(), 0u);
+  d.push(5);
+  d.push(6);
+  EXPECT_EQ(d.peek_bottom(), 6u);
+  EXPECT_EQ(d.size_approx(), 2);
+}
+
+TEST(ChaseLevDeque, OwnerAndThievesTakeEveryItemExactlyOnce) {
+  // Bounded concurrent check (the long version is in tests/stress): the owner pushes and
+  // pops while three thieves steal; every item must be taken exactly once.
+  constexpr std::uintptr_t k_items = 200'000;
+  constexpr int k_thieves = 3;
+  std::mt19937 rng(weft::test::test_seed("ChaseLevDeque.OwnerAndThieves"));
+  deque d(8);
+  std::vector<std::atomic<int>> taken(k_items + 1);
+  std::atomic<bool> done{false};
+  std::vector<std::thread> thieves;
+  for (int t = 0; t < k_thieves; ++t) {
+    thieves.emplace_back([&] {
+      std::uintptr_t v = 0;
+      while (!done.load(std::memory_order_acquire)) {
+        if (d.steal(v)) {
+          taken[v].fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+      while (d.steal(v)) {
+        taken[v].fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+  std::uintptr_t next = 1;
+  std::uintptr_t v = 0;
+  while (next <= k_items) {
+    const unsigned burst = rng() % 16;
+    for (unsigned i = 0; i < burst && next <= k_items; ++i) {
+      d.push(next++);
+    }
+    const unsigned pops = rng() % 16;
+    for (unsigned i = 0; i < pops; ++i) {
+      if (d.pop(v)) {
+        taken[v].fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+  while (d.pop(v)) {
+    taken[v].fetch_add(1, std::memory_order_relaxed);
+  }
+  done.store(true, std::memory_order_release);
+  for (auto& t : thieves) {
+    t.join();
+  }
+  for (std::uintptr_t i = 1; i <= k_items; ++i) {
+    ASSERT_EQ(taken[i].load(), 1) << "item " << i;
+  }
+}
+
+} // namespace

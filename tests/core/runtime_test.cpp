@@ -1,0 +1,103 @@
+#include <weft/runtime.hpp>
+
+#include <weft/run.hpp>
+#include <weft/spawn.hpp>
+#include <weft/yield.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+
+namespace {
+
+weft::task<int> one() { co_return 1; }
+
+TEST(Runtime, DefaultsToHardwareConcurrency) {
+  weft::runtime rt;
+  EXPECT_EQ(rt.worker_count(), std::max(1u, std::thread::hardware_concurrency()));
+  weft::runtime three({.workers = 3});
+  EXPECT_EQ(three.worker_count(), 3u);
+}
+
+TEST(Runtime, IsCurrentOnTheThreadThatBuiltIt) {
+  EXPECT_EQ(weft::runtime::current(), nullptr);
+  {
+    weft::runtime rt({.workers = 1});
+    EXPECT_EQ(weft::runtime::current(), &rt);
+    EXPECT_EQ(weft::sync_wait(one()), 1);
+    auto h = weft::spawn(one());
+    EXPECT_TRUE(h.valid());
+    auto on_worker = rt.block_on([]() -> weft::task<bool> {
+      co_return weft::runtime::current() != nullptr && weft::this_worker_index().has_value();
+    }());
+    EXPECT_TRUE(on_worker);
+  }
+  EXPECT_EQ(weft::runtime::current(), nullptr);
+  EXPECT_FALSE(weft::this_worker_index().has_value());
+}
+
+TEST(Runtime, SpawnWithoutRuntimeThrows) {
+  EXPECT_THROW((void)weft::spawn(one()), weft::no_runtime_error);
+  EXPECT_THROW((void)weft::runtime::current_or_throw(), weft::no_runtime_error);
+}
+
+TEST(Runtime, SyncWaitWithoutRuntimeRunsOnATemporaryOne) { EXPECT_EQ(weft::sync_wait(one()), 1); }
+
+TEST(Runtime, SpawnAfterShutdownThrows) {
+  weft::runtime rt({.workers = 2});
+  rt.shutdown();
+  EXPECT_TRUE(rt.is_shutting_down());
+  try {
+    (void)rt.spawn(one());
+    FAIL() << "spawn after shutdown did not throw";
+  } catch (const weft::shutdown_error& e) {
+    EXPECT_NE(std::string(e.what()).find("shut"), std::string::npos);
+  }
+  EXPECT_THROW(rt.block_on(one()), weft::shutdown_error);
+  rt.shutdown(); // idempotent
+}
+
+TEST(Runtime, BlockingCallsOnAWorkerThrow) {
+  weft::runtime rt({.workers = 1});
+  auto body = [](weft::runtime& r) -> weft::task<int> {
+    int thrown = 0;
+    try {
+      (void)weft::sync_wait(one());
+    } catch (const weft::blocking_call_error&) {
+      ++thrown;
+    }
+    try {
+      r.shutdown();
+    } catch (const weft::blocking_call_error&) {
+      ++thrown;
+    }
+    try {
+      (void)weft::run(one());
+    } catch (const weft::blocking_call_error&) {
+      ++thrown;
+    }
+    co_return thrown;
+  };
+  EXPECT_EQ(rt.block_on(body(rt)), 3);
+}
+
+TEST(Runtime, ShutdownWithPendingWorkUnwindsIt) {
+  std::atomic<int> unwound{0};
+  weft::runtime rt({.workers = 2});
+  for (int i = 0; i < 1000; ++i) {
+    rt.spawn([](std::atomic<int>& u) -> weft::task<void> {
+      struct on_exit {
+        std::atomic<int>& n;
+        ~on_exit() { n.fetch_add(1); }
+      } guard{u};
+      for (;;) {
+        co_await weft::yield();
+      }
+    }(unwound)).detach();
+  }
+  rt.shutdown();
+  EXPECT_EQ(unwound.load(), 1000);
+}
+
+} // namespace

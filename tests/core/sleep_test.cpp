@@ -1,0 +1,125 @@
+#include <weft/sleep.hpp>
+
+#include <weft/run.hpp>
+#include <weft/runtime.hpp>
+#include <weft/spawn.hpp>
+#include <weft/yield.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+class Sleep : public ::testing::TestWithParam<unsigned> {
+protected:
+  weft::runtime_options options() const { return {.workers = GetParam()}; }
+};
+
+INSTANTIATE_TEST_SUITE_P(Workers, Sleep, ::testing::Values(1u, 2u, 4u),
+                         [](const auto& info) { return std::to_string(info.param) + "workers"; });
+
+TEST_P(Sleep, NeverReturnsEarly) {
+  auto body = []() -> weft::task<int> {
+    int early = 0;
+    for (int i = 0; i < 50; ++i) {
+      const auto d = std::chrono::microseconds(100 * (i % 7));
+      const auto deadline = clock_type::now() + d;
+      co_await weft::sleep(d);
+      if (clock_type::now() < deadline) {
+        ++early;
+      }
+    }
+    co_return early;
+  };
+  EXPECT_EQ(weft::run(body(), options()), 0);
+}
+
+TEST_P(Sleep, SleepUntilNeverReturnsEarly) {
+  auto body = []() -> weft::task<bool> {
+    const auto deadline = clock_type::now() + 3ms;
+    co_await weft::sleep_until(deadline);
+    co_return clock_type::now() >= deadline;
+  };
+  EXPECT_TRUE(weft::run(body(), options()));
+}
+
+TEST_P(Sleep, DoesNotBlockTheWorker) {
+  // With one worker, a task that sleeps must leave the worker free: the other task
+  // finishes its many yields while the sleeper is still asleep.
+  auto body = []() -> weft::task<bool> {
+    std::atomic<bool> sleeper_done{false};
+    auto sleeper = weft::spawn([](std::atomic<bool>& d) -> weft::task<void> {
+      co_await weft::sleep(200ms);
+      d.store(true);
+    }(sleeper_done));
+    auto busy = weft::spawn([](std::atomic<bool>& d) -> weft::task<bool> {
+      for (int i = 0; i < 100; ++i) {
+        co_await weft::yield();
+      }
+      co_return !d.load();
+    }(sleeper_done));
+    const bool finished_first = co_await busy;
+    co_await sleeper;
+    co_return finished_first;
+  };
+  EXPECT_TRUE(weft::run(body(), options()));
+}
+
+TEST_P(Sleep, ZeroAndNegativeDurationsYield) {
+  auto body = []() -> weft::task<int> {
+    co_await weft::sleep(0ms);
+    co_await weft::sleep(-5s);
+    co_await weft::sleep_until(clock_type::now() - 1h);
+    co_return 3;
+  };
+  EXPECT_EQ(weft::run(body(), options()), 3);
+}
+
+TEST_P(Sleep, HugeDurationDoesNotOverflow) {
+  weft::runtime rt(options());
+  std::atomic<bool> cancelled{false};
+  rt.spawn([](std::atomic<bool>& c) -> weft::task<void> {
+    try {
+      co_await weft::sleep(std::chrono::hours::max());
+    } catch (const weft::cancelled_error&) {
+      c.store(true);
+    }
+  }(cancelled)).detach();
+  rt.shutdown(); // must not wait for the sleep
+  EXPECT_TRUE(cancelled.load());
+}
+
+TEST_P(Sleep, ShutdownCancelsSleepingTasksAndRunsDestructors) {
+  std::atomic<int> destroyed{0};
+  struct guard {
+    std::atomic<int>* n;
+    ~guard() { n->fetch_add(1); }
+  };
+  {
+    weft::runtime rt(options());
+    for (int i = 0; i < 100; ++i) {
+      rt.spawn([](std::atomic<int>& d) -> weft::task<void> {
+        guard g{&d};
+        co_await weft::sleep(1h);
+      }(destroyed)).detach();
+    }
+    auto keep = rt.spawn([](std::atomic<int>& d) -> weft::task<void> {
+      guard g{&d};
+      for (;;) {
+        co_await weft::yield();
+      }
+    }(destroyed));
+    // The runtime's destructor shuts down: both kinds of pending task must unwind.
+  }
+  EXPECT_EQ(destroyed.load(), 101);
+}
+
+} // namespace

@@ -1,0 +1,292 @@
+#include <weft/spawn.hpp>
+
+#include <weft/run.hpp>
+#include <weft/runtime.hpp>
+#include <weft/sleep.hpp>
+#include <weft/yield.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+class Spawn : public ::testing::TestWithParam<unsigned> {
+protected:
+  weft::runtime_options options() const { return {.workers = GetParam()}; }
+};
+
+INSTANTIATE_TEST_SUITE_P(Workers, Spawn, ::testing::Values(1u, 2u, 4u),
+                         [](const auto& info) { return std::to_string(info.param) + "workers"; });
+
+weft::task<long> fib(int n) {
+  if (n < 2) {
+    co_return n;
+  }
+  auto a = weft::spawn(fib(n - 1));
+  long b = co_await fib(n - 2);
+  co_return co_await a + b;
+}
+
+long fib_serial(int n) { return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2); }
+
+TEST_P(Spawn, ForkJoinFibMatchesSerial) {
+  EXPECT_EQ(weft::run(fib(24), options()), fib_serial(24));
+}
+
+TEST_P(Spawn, HandleGivesValueVoidAndMoveOnly) {
+  auto body = []() -> weft::task<std::string> {
+    bool ran = false;
+    auto v = weft::spawn([]() -> weft::task<int> { co_return 5; }());
+    auto u = weft::spawn([](bool& r) -> weft::task<void> {
+      r = true;
+      co_return;
+    }(ran));
+    auto m = weft::spawn([]() -> weft::task<std::unique_ptr<int>> { co_return std::make_unique<int>(9); }());
+    const int a = co_await v;
+    co_await u;
+    auto p = co_await m;
+    co_return std::to_string(a) + (ran ? "ran" : "no") + std::to_string(*p);
+  };
+  EXPECT_EQ(weft::run(body(), options()), "5ran9");
+}
+
+TEST_P(Spawn, HandleRethrowsTaskException) {
+  auto body = []() -> weft::task<std::string> {
+    auto h = weft::spawn([]() -> weft::task<int> {
+      co_await weft::yield();
+      throw std::logic_error("child failed");
+    }());
+    try {
+      co_await h;
+    } catch (const std::logic_error& e) {
+      co_return e.what();
+    }
+    co_return "no exception";
+  };
+  EXPECT_EQ(weft::run(body(), options()), "child failed");
+}
+
+TEST_P(Spawn, HandleAwaitedTwiceThrows) {
+  auto body = []() -> weft::task<void> {
+    auto h = weft::spawn([]() -> weft::task<int> { co_return 1; }());
+    EXPECT_EQ(co_await h, 1);
+    co_await h;
+  };
+  try {
+    weft::run(body(), options());
+    FAIL() << "second await did not throw";
+  } catch (const weft::handle_consumed_error& e) {
+    EXPECT_NE(std::string(e.what()).find("awaited twice"), std::string::npos) << e.what();
+  }
+}
+
+weft::task<int> count_on_worker(std::atomic<long>* counts) {
+  counts[*weft::this_worker_index()].fetch_add(1, std::memory_order_relaxed);
+  co_return 1;
+}
+
+// A tree of spawns whose leaves are batches of 64 spawned tasks, so thieves find work.
+weft::task<long> spawn_tree(int lo, int hi, std::atomic<long>* counts) {
+  if (hi - lo <= 64) {
+    std::vector<weft::join_handle<int>> hs;
+    hs.reserve(static_cast<std::size_t>(hi - lo));
+    for (int i = lo; i < hi; ++i) {
+      hs.push_back(weft::spawn(count_on_worker(counts)));
+    }
+    long sum = 0;
+    for (auto& h : hs) {
+      sum += co_await h;
+    }
+    co_return sum;
+  }
+  const int mid = lo + (hi - lo) / 2;
+  auto left = weft::spawn(spawn_tree(lo, mid, counts));
+  const long right = co_await spawn_tree(mid, hi, counts);
+  co_return co_await left + right;
+}
+
+TEST_P(Spawn, MillionTasksAllRunAndSpreadOverWorkers) {
+  constexpr int k_tasks = 1'000'000;
+  const unsigned workers = GetParam();
+  std::vector<std::atomic<long>> per_worker(workers);
+  EXPECT_EQ(weft::run(spawn_tree(0, k_tasks, per_worker.data()), options()), k_tasks);
+  long sum = 0;
+  int busy = 0;
+  for (auto& c : per_worker) {
+    sum += c.load();
+    busy += c.load() > 0 ? 1 : 0;
+  }
+  EXPECT_EQ(sum, k_tasks);
+  if (workers > 1) {
+    EXPECT_GE(busy, 2) << "all tasks ran on one worker";
+  }
+}
+
+TEST_P(Spawn, StealsAreCountedPerWorker) {
+  if (GetParam() < 2) {
+    GTEST_SKIP() << "stealing needs two workers";
+  }
+  weft::runtime rt(options());
+  // Spawn more than one worker can hold back, with work that lasts long enough for a thief.
+  auto body = []() -> weft::task<long> {
+    std::vector<weft::join_handle<long>> hs;
+    for (int i = 0; i < 64; ++i) {
+      hs.push_back(weft::spawn(fib(18)));
+    }
+    long sum = 0;
+    for (auto& h : hs) {
+      sum += co_await h;
+    }
+    co_return sum;
+  };
+  EXPECT_EQ(rt.block_on(body()), 64 * fib_serial(18));
+  std::uint64_t steals = 0;
+  for (const auto& s : rt.stats()) {
+    steals += s.steals;
+  }
+  EXPECT_GT(steals, 0u);
+}
+
+TEST_P(Spawn, DetachedTaskRunsToCompletion) {
+  std::atomic<int> done{0};
+  {
+    weft::runtime rt(options());
+    auto body = [](std::atomic<int>& d) -> weft::task<void> {
+      for (int i = 0; i < 100; ++i) {
+        weft::spawn([](std::atomic<int>& dd) -> weft::task<void> {
+          co_await weft::yield();
+          dd.fetch_add(1);
+        }(d)).detach();
+      }
+      co_return;
+    };
+    rt.block_on(body(done));
+    // Wait (bounded) for the detached tasks; shutdown would cancel them at their yield.
+    for (int i = 0; i < 5000 && done.load() < 100; ++i) {
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+  EXPECT_EQ(done.load(), 100);
+}
+
+TEST_P(Spawn, DetachedExceptionGoesToHook) {
+  std::mutex m;
+  std::vector<std::string> seen;
+  weft::runtime_options o = options();
+  o.on_unhandled_exception = [&](std::exception_ptr e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::lock_guard lock(m);
+      seen.emplace_back(ex.what());
+    }
+  };
+  {
+    weft::runtime rt(o);
+    weft::spawn([]() -> weft::task<void> {
+      throw std::runtime_error("lost?");
+      co_return;
+    }()).detach();
+    for (int i = 0; i < 5000; ++i) {
+      {
+        std::lock_guard lock(m);
+        if (!seen.empty()) {
+          break;
+        }
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], "lost?");
+}
+
+TEST_P(Spawn, SpawnFromOutsideThreads) {
+  weft::runtime rt(options());
+  constexpr int k_threads = 4;
+  constexpr int k_each = 2000;
+  std::atomic<long> sum{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < k_threads; ++t) {
+    threads.emplace_back([&rt, &sum] {
+      std::vector<weft::join_handle<int>> hs;
+      for (int i = 0; i < k_each; ++i) {
+        hs.push_back(rt.spawn([](int v) -> weft::task<int> { co_return v; }(i)));
+      }
+      // Collect from outside through block_on of a task that awaits them all.
+      auto collect = [](std::vector<weft::join_handle<int>> hv) -> weft::task<long> {
+        long s = 0;
+        for (auto& h : hv) {
+          s += co_await h;
+        }
+        co_return s;
+      };
+      sum.fetch_add(rt.block_on(collect(std::move(hs))));
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(sum.load(), static_cast<long>(k_threads) * (k_each * (k_each - 1) / 2));
+}
+
+TEST_P(Spawn, ParkUnparkRoundsLoseNoWakeup) {
+  // Each round lets every worker go idle, then submits one task from outside; a lost
+  // wake-up would leave block_on waiting forever (the ctest TIMEOUT catches it).
+  weft::runtime rt(options());
+  for (int round = 0; round < 10'000; ++round) {
+    const int v = rt.block_on([](int r) -> weft::task<int> {
+      auto h = weft::spawn([](int x) -> weft::task<int> { co_return x + 1; }(r));
+      co_return co_await h;
+    }(round));
+    ASSERT_EQ(v, round + 1);
+  }
+  std::uint64_t parks = 0;
+  for (const auto& s : rt.stats()) {
+    parks += s.parks;
+  }
+  EXPECT_GT(parks, 0u);
+}
+
+TEST_P(Spawn, YieldLetsOtherTasksRun) {
+  auto body = []() -> weft::task<std::vector<int>> {
+    auto order = std::make_shared<std::vector<int>>();
+    auto mtx = std::make_shared<std::mutex>();
+    auto pinger = [](std::shared_ptr<std::vector<int>> o, std::shared_ptr<std::mutex> m, int id) -> weft::task<void> {
+      for (int i = 0; i < 3; ++i) {
+        {
+          std::lock_guard lock(*m);
+          o->push_back(id);
+        }
+        co_await weft::yield();
+      }
+    };
+    auto a = weft::spawn(pinger(order, mtx, 1));
+    auto b = weft::spawn(pinger(order, mtx, 2));
+    co_await a;
+    co_await b;
+    co_return *order;
+  };
+  const auto order = weft::run(body(), options());
+  ASSERT_EQ(order.size(), 6u);
+  EXPECT_EQ(std::count(order.begin(), order.end(), 1), 3);
+  if (GetParam() == 1) {
+    // One worker: yield must interleave the two tasks rather than run one to the end.
+    EXPECT_NE(order, (std::vector<int>{1, 1, 1, 2, 2, 2}));
+    EXPECT_NE(order, (std::vector<int>{2, 2, 2, 1, 1, 1}));
+  }
+}
+
+} // namespace

@@ -1,0 +1,103 @@
+#include <weft/task.hpp>
+
+#include <weft/run.hpp>
+#include <weft/spawn.hpp>
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+weft::task<int> answer() { co_return 42; }
+weft::task<void> set_flag(bool& flag) {
+  flag = true;
+  co_return;
+}
+weft::task<int&> pick(int& a) { co_return a; }
+weft::task<std::unique_ptr<std::string>> make_owned(std::string s) {
+  co_return std::make_unique<std::string>(std::move(s));
+}
+weft::task<int> fail(std::string what) {
+  throw std::runtime_error(what);
+  co_return 0;
+}
+
+weft::task<int> chain(int depth) {
+  if (depth == 0) {
+    co_return 0;
+  }
+  co_return 1 + co_await chain(depth - 1);
+}
+
+TEST(Task, IsLazyUntilAwaited) {
+  bool flag = false;
+  {
+    auto t = set_flag(flag);
+    EXPECT_FALSE(flag);
+  }
+  EXPECT_FALSE(flag); // destroyed without running
+  weft::run(set_flag(flag), {.workers = 1});
+  EXPECT_TRUE(flag);
+}
+
+TEST(Task, ReturnsValue) {
+  EXPECT_EQ(weft::run(answer(), {.workers = 1}), 42);
+}
+
+TEST(Task, ReturnsReference) {
+  int x = 7;
+  int& r = weft::run(pick(x), {.workers = 1});
+  EXPECT_EQ(&r, &x);
+}
+
+TEST(Task, ReturnsMoveOnlyValue) {
+  auto p = weft::run(make_owned("weft"), {.workers = 1});
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(*p, "weft");
+}
+
+TEST(Task, ExceptionPropagatesToAwaiter) {
+  auto outer = []() -> weft::task<std::string> {
+    try {
+      co_await fail("boom");
+    } catch (const std::runtime_error& e) {
+      co_return std::string("caught ") + e.what();
+    }
+    co_return "not caught";
+  };
+  EXPECT_EQ(weft::run(outer(), {.workers = 1}), "caught boom");
+  EXPECT_THROW(weft::run(fail("out"), {.workers = 1}), std::runtime_error);
+}
+
+TEST(Task, MillionNestedAwaitsDoNotGrowTheStack) {
+  // Each level is a real frame; without symmetric transfer the worker's 8 MiB stack
+  // would overflow long before a million levels.
+  EXPECT_EQ(weft::run(chain(1'000'000), {.workers = 1}), 1'000'000);
+}
+
+TEST(Task, AwaitingMovedFromTaskThrows) {
+  auto body = []() -> weft::task<int> {
+    auto t = answer();
+    auto moved = std::move(t);
+    int v = co_await std::move(moved);
+    co_await t; // moved-from
+    co_return v;
+  };
+  EXPECT_THROW(weft::run(body(), {.workers = 1}), weft::invalid_task_error);
+}
+
+TEST(Task, SpawningMovedFromTaskThrows) {
+  auto body = []() -> weft::task<void> {
+    auto t = answer();
+    auto h = weft::spawn(std::move(t));
+    EXPECT_EQ(co_await h, 42);
+    auto again = weft::spawn(std::move(t));
+    co_return;
+  };
+  EXPECT_THROW(weft::run(body(), {.workers = 2}), weft::invalid_task_error);
+}
+
+} // namespace
