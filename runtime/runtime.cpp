@@ -83,7 +83,7 @@ struct frame_cache_cleanup {
     for (std::size_t cls = 0; cls < k_frame_classes; ++cls) {
       while (free_block* block = cache.heads[cls]) {
         cache.heads[cls] = block->next;
-        ::operator delete(block, (cls + 1) * k_frame_granule);
+        ::operator delete(block);
       }
       cache.counts[cls] = 0;
     }

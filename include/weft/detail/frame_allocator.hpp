@@ -74,11 +74,11 @@ inline void deallocate_frame(void* p, std::size_t n) noexcept {
         ++cache.counts[cls];
         return;
       }
-      ::operator delete(p, (cls + 1) * k_frame_granule);
+      ::operator delete(p);
       return;
     }
   }
-  ::operator delete(p, n);
+  ::operator delete(p);
 }
 
 } // namespace weft::detail
