@@ -1,0 +1,61 @@
+#pragma once
+// Shared pieces of weft_bench: options, registration helpers, counters.
+
+#include <weft/runtime.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace weft::bench {
+
+/// What the command line selected.
+struct options {
+  std::vector<unsigned> threads; // worker counts of the sweep
+  bool quick = false;            // small problem sizes (smoke test in ctest)
+};
+
+/// A workload: its name and how it registers its benchmarks.
+struct workload {
+  std::string name;
+  std::string description;
+  std::function<void(const options&)> register_all;
+};
+
+/// Every workload, in report order.
+const std::vector<workload>& workloads();
+
+/// Name "<workload>/<impl>/<arg>:<v>/.../workers:<w>" (workers omitted when w == 0).
+std::string bench_name(const std::string& workload, const std::string& impl,
+                       const std::vector<std::pair<std::string, long>>& args, unsigned workers);
+
+/// Registers fn under name with the settings every threaded benchmark uses.
+benchmark::internal::Benchmark* add(const std::string& name, std::function<void(benchmark::State&)> fn);
+
+/// Sets items (tasks) processed and the per-iteration task count the report reads.
+void set_tasks(benchmark::State& state, double tasks_per_iteration);
+
+/// Counters from weft's per-worker statistics, per iteration.
+class runtime_counters {
+public:
+  explicit runtime_counters(const runtime& rt);
+  void report(benchmark::State& state, const runtime& rt) const;
+
+private:
+  std::vector<worker_stats> m_before;
+};
+
+/// Fails the benchmark loudly (no time is reported) when got != want.
+template <class T>
+bool verify(benchmark::State& state, const T& got, const T& want) {
+  if (!(got == want)) {
+    state.SkipWithError("result disagrees with the serial value");
+    return false;
+  }
+  return true;
+}
+
+} // namespace weft::bench

@@ -1,0 +1,366 @@
+#include "report.hpp"
+
+#include "bench_support.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace weft::bench {
+namespace {
+
+// A workload's rows: for each worker count, the weft run and its baseline twin.
+struct row {
+  unsigned workers = 0;
+  const measured* weft = nullptr;
+  const measured* base = nullptr; // tbb or asio
+};
+
+struct table {
+  std::string workload, description, args, base_impl;
+  const measured* serial = nullptr;
+  std::vector<row> rows;
+};
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string time_cell(const measured* m) {
+  if (m == nullptr) {
+    return "–";
+  }
+  if (!m->error.empty()) {
+    return "ERROR: " + m->error;
+  }
+  std::string s = fmt("%.3f", m->median() * 1e3) + " ±" + fmt("%.0f", m->spread() * 100) + "%";
+  if (m->spread() > 0.10) {
+    s += " ⚠";
+  }
+  return s;
+}
+
+bool ok(const measured* m) { return m != nullptr && m->error.empty() && !m->seconds.empty(); }
+
+std::vector<table> build_tables(const std::vector<measured>& results) {
+  std::vector<table> tables;
+  for (const auto& w : workloads()) {
+    table t{w.name, w.description, "", "", nullptr, {}};
+    std::map<unsigned, row> by_workers;
+    for (const auto& m : results) {
+      if (m.workload != w.name) {
+        continue;
+      }
+      t.args = m.args;
+      if (m.impl == "serial") {
+        t.serial = &m;
+      } else if (m.impl == "weft") {
+        by_workers[m.workers].workers = m.workers;
+        by_workers[m.workers].weft = &m;
+      } else {
+        t.base_impl = m.impl;
+        by_workers[m.workers].workers = m.workers;
+        by_workers[m.workers].base = &m;
+      }
+    }
+    for (auto& [n, r] : by_workers) {
+      t.rows.push_back(r);
+    }
+    if (!t.rows.empty() || t.serial != nullptr) {
+      tables.push_back(std::move(t));
+    }
+  }
+  return tables;
+}
+
+std::string base_label(const std::string& impl) {
+  if (impl == "tbb") {
+    return "oneTBB";
+  }
+  if (impl == "asio") {
+    return "plain Asio";
+  }
+  return impl.empty() ? "baseline" : impl;
+}
+
+std::string today() {
+  char buf[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&now));
+  return buf;
+}
+
+void write_markdown(std::ostream& out, const std::vector<table>& tables, std::size_t reps) {
+  out << "# weft benchmark report\n\n"
+      << "Measured " << today() << " on " << std::thread::hardware_concurrency()
+      << " hardware threads; each cell is the median of " << reps
+      << " repetitions, ± the spread (max − min) / median; ⚠ marks a spread over 10%.\n"
+      << "Times are per iteration of the workload, in ms. Ratios below 1 mean weft is faster.\n"
+      << "Overhead per task = (weft time × workers − serial time) / tasks: what the scheduler costs"
+      << " per task, summed over all workers.\n\n";
+  for (const auto& t : tables) {
+    out << "## " << t.workload << " (" << t.args << ")\n\n" << t.description << "\n\n";
+    const bool has_serial = ok(t.serial);
+    const double tasks = t.rows.empty() ? (t.serial ? t.serial->tasks : 0)
+                                        : (t.rows.front().weft ? t.rows.front().weft->tasks : 0);
+    if (has_serial) {
+      out << "Serial: " << time_cell(t.serial) << " ms";
+      if (tasks > 0) {
+        out << " (" << fmt("%.2f", t.serial->median() * 1e9 / tasks) << " ns per task of work)";
+      }
+      out << "\n\n";
+    }
+    const std::string base = base_label(t.base_impl);
+    out << "| workers | weft (ms) | " << base << " (ms) | weft / " << base << " | weft ns/task | " << base
+        << " ns/task |";
+    if (has_serial) {
+      out << " overhead/task (ns) | speed-up vs serial | weft / ideal |";
+    }
+    out << " steals/iter |\n|---|---|---|---|---|---|";
+    if (has_serial) {
+      out << "---|---|---|";
+    }
+    out << "---|\n";
+    for (const auto& r : t.rows) {
+      out << "| " << r.workers << " | " << time_cell(r.weft) << " | " << time_cell(r.base) << " | ";
+      out << (ok(r.weft) && ok(r.base) ? fmt("%.2f", r.weft->median() / r.base->median()) : "–") << " | ";
+      out << (ok(r.weft) && r.weft->tasks > 0 ? fmt("%.1f", r.weft->median() * 1e9 / r.weft->tasks) : "–") << " | ";
+      out << (ok(r.base) && r.base->tasks > 0 ? fmt("%.1f", r.base->median() * 1e9 / r.base->tasks) : "–") << " |";
+      if (has_serial) {
+        if (ok(r.weft) && r.weft->tasks > 0) {
+          const double s = t.serial->median();
+          const double w = r.weft->median();
+          out << " " << fmt("%.1f", (w * r.workers - s) * 1e9 / r.weft->tasks) << " | " << fmt("%.2f", s / w)
+              << "x | " << fmt("%.2f", w / (s / r.workers)) << " |";
+        } else {
+          out << " – | – | – |";
+        }
+      }
+      const auto it = ok(r.weft) ? r.weft->counters.find("steals") : std::map<std::string, double>::const_iterator{};
+      out << " " << (ok(r.weft) && it != r.weft->counters.end() ? fmt("%.0f", it->second) : "–") << " |\n";
+    }
+    out << "\n";
+  }
+}
+
+void write_json(std::ostream& out, const std::vector<measured>& results) {
+  out << "{\n  \"date\": \"" << today() << "\",\n  \"hardware_threads\": " << std::thread::hardware_concurrency()
+      << ",\n  \"results\": [\n";
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& m = results[i];
+    out << "    {\"workload\": \"" << m.workload << "\", \"impl\": \"" << m.impl << "\", \"args\": \"" << m.args
+        << "\", \"workers\": " << m.workers << ", \"tasks_per_iteration\": " << m.tasks;
+    if (ok(&m)) {
+      out << ", \"median_seconds\": " << fmt("%.9g", m.median()) << ", \"spread\": " << fmt("%.4f", m.spread())
+          << ", \"ns_per_task\": " << (m.tasks > 0 ? fmt("%.3f", m.median() * 1e9 / m.tasks) : "null");
+      out << ", \"repetitions_seconds\": [";
+      for (std::size_t k = 0; k < m.seconds.size(); ++k) {
+        out << (k ? ", " : "") << fmt("%.9g", m.seconds[k]);
+      }
+      out << "]";
+      for (const auto& [name, v] : m.counters) {
+        if (name != "tasks") {
+          out << ", \"" << name << "\": " << fmt("%.6g", v);
+        }
+      }
+    } else {
+      out << ", \"error\": \"" << m.error << "\"";
+    }
+    out << "}" << (i + 1 < results.size() ? "," : "") << "\n";
+  }
+  out << "  ]\n}\n";
+}
+
+// Two charts per workload: ns per task against workers (weft and its baseline), and
+// speed-up over the serial twin against workers (with the ideal line).
+void write_svg(std::ostream& out, const std::vector<table>& tables) {
+  const int pw = 360, ph = 220, margin = 50;
+  const int rows = static_cast<int>(tables.size());
+  const int width = 2 * pw + 40, height = std::max(1, rows) * (ph + 40) + 40;
+  out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
+      << "' font-family='sans-serif' font-size='11'>\n<rect width='100%' height='100%' fill='white'/>\n"
+      << "<text x='10' y='20' font-size='14'>weft benchmark report (" << today() << ")</text>\n";
+  for (int ti = 0; ti < rows; ++ti) {
+    const table& t = tables[static_cast<std::size_t>(ti)];
+    unsigned max_w = 1;
+    for (const auto& r : t.rows) {
+      max_w = std::max(max_w, r.workers);
+    }
+    for (int panel = 0; panel < 2; ++panel) {
+      const int x0 = 10 + panel * (pw + 20), y0 = 40 + ti * (ph + 40);
+      // Each series: points (workers, value).
+      std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>> series;
+      std::vector<std::pair<double, double>> ws, bs, ideal;
+      for (const auto& r : t.rows) {
+        if (panel == 0) {
+          if (ok(r.weft) && r.weft->tasks > 0) ws.emplace_back(r.workers, r.weft->median() * 1e9 / r.weft->tasks);
+          if (ok(r.base) && r.base->tasks > 0) bs.emplace_back(r.workers, r.base->median() * 1e9 / r.base->tasks);
+        } else if (ok(t.serial)) {
+          if (ok(r.weft)) ws.emplace_back(r.workers, t.serial->median() / r.weft->median());
+          if (ok(r.base)) bs.emplace_back(r.workers, t.serial->median() / r.base->median());
+          ideal.emplace_back(r.workers, r.workers);
+        }
+      }
+      series.emplace_back("weft", ws);
+      series.emplace_back(base_label(t.base_impl), bs);
+      if (panel == 1) {
+        series.emplace_back("ideal", ideal);
+      }
+      double max_v = 0;
+      for (const auto& s : series) {
+        for (const auto& p : s.second) {
+          max_v = std::max(max_v, p.second);
+        }
+      }
+      if (max_v <= 0) {
+        max_v = 1;
+      }
+      max_v *= 1.1;
+      const auto px = [&](double w) {
+        return x0 + margin + (max_w > 1 ? (w - 1) / (max_w - 1) : 0.5) * (pw - margin - 10);
+      };
+      const auto py = [&](double v) { return y0 + ph - 30 - v / max_v * (ph - 50); };
+      out << "<text x='" << x0 << "' y='" << y0 + 10 << "' font-size='12'>" << t.workload << ": "
+          << (panel == 0 ? "ns per task" : "speed-up vs serial") << "</text>\n";
+      out << "<line x1='" << x0 + margin << "' y1='" << py(0) << "' x2='" << x0 + pw - 10 << "' y2='" << py(0)
+          << "' stroke='black'/>\n<line x1='" << x0 + margin << "' y1='" << py(0) << "' x2='" << x0 + margin
+          << "' y2='" << y0 + 20 << "' stroke='black'/>\n";
+      for (int k = 0; k <= 4; ++k) {
+        const double v = max_v * k / 4;
+        out << "<text x='" << x0 + 2 << "' y='" << py(v) + 4 << "'>" << fmt(v < 10 ? "%.1f" : "%.0f", v) << "</text>\n";
+      }
+      for (const auto& r : t.rows) {
+        out << "<text x='" << px(r.workers) - 3 << "' y='" << py(0) + 14 << "'>" << r.workers << "</text>\n";
+      }
+      out << "<text x='" << x0 + pw / 2 << "' y='" << py(0) + 26 << "'>workers</text>\n";
+      const char* colours[] = {"#d62728", "#1f77b4", "#999999"};
+      for (std::size_t si = 0; si < series.size(); ++si) {
+        const auto& pts = series[si].second;
+        if (pts.empty()) {
+          continue;
+        }
+        out << "<polyline fill='none' stroke='" << colours[si] << "' stroke-width='2'"
+            << (si == 2 ? " stroke-dasharray='4,3'" : "") << " points='";
+        for (const auto& p : pts) {
+          out << px(p.first) << "," << py(p.second) << " ";
+        }
+        out << "'/>\n";
+        for (const auto& p : pts) {
+          out << "<circle cx='" << px(p.first) << "' cy='" << py(p.second) << "' r='3' fill='" << colours[si] << "'/>\n";
+        }
+        out << "<text x='" << x0 + pw - 90 << "' y='" << y0 + 24 + 13 * static_cast<int>(si) << "' fill='"
+            << colours[si] << "'>" << series[si].first << "</text>\n";
+      }
+    }
+  }
+  out << "</svg>\n";
+}
+
+} // namespace
+
+double measured::median() const {
+  if (seconds.empty()) {
+    return 0;
+  }
+  std::vector<double> v = seconds;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double measured::spread() const {
+  if (seconds.size() < 2) {
+    return 0;
+  }
+  const auto [lo, hi] = std::minmax_element(seconds.begin(), seconds.end());
+  const double m = median();
+  return m > 0 ? (*hi - *lo) / m : 0;
+}
+
+void report_collector::ReportRuns(const std::vector<Run>& runs) {
+  ConsoleReporter::ReportRuns(runs);
+  for (const Run& run : runs) {
+    if (run.run_type != Run::RT_Iteration) {
+      continue;
+    }
+    const std::string name = run.run_name.function_name;
+    // name: workload/impl[/key:value...][/workers:N]
+    std::vector<std::string> parts;
+    std::stringstream in(name);
+    for (std::string p; std::getline(in, p, '/');) {
+      parts.push_back(p);
+    }
+    if (parts.size() < 2) {
+      continue;
+    }
+    measured* m = nullptr;
+    measured entry;
+    entry.workload = parts[0];
+    entry.impl = parts[1];
+    for (std::size_t i = 2; i < parts.size(); ++i) {
+      if (parts[i].rfind("workers:", 0) == 0) {
+        entry.workers = static_cast<unsigned>(std::stoul(parts[i].substr(8)));
+      } else {
+        entry.args += (entry.args.empty() ? "" : ", ") + parts[i];
+      }
+    }
+    for (auto& existing : m_results) {
+      if (existing.workload == entry.workload && existing.impl == entry.impl && existing.args == entry.args &&
+          existing.workers == entry.workers) {
+        m = &existing;
+      }
+    }
+    if (m == nullptr) {
+      m_results.push_back(entry);
+      m = &m_results.back();
+    }
+    if (run.error_occurred) {
+      m->error = run.error_message;
+      m_any_error = true;
+      continue;
+    }
+    if (run.iterations > 0) {
+      m->seconds.push_back(run.real_accumulated_time / static_cast<double>(run.iterations));
+    }
+    for (const auto& [cname, c] : run.counters) {
+      m->counters[cname] = c.value;
+    }
+    if (auto it = run.counters.find("tasks"); it != run.counters.end()) {
+      m->tasks = it->second.value;
+    }
+  }
+}
+
+bool report_collector::write(const std::string& dir, const options&) const {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "weft_bench: cannot create %s: %s\n", dir.c_str(), ec.message().c_str());
+    return false;
+  }
+  const auto tables = build_tables(m_results);
+  std::size_t reps = 0;
+  for (const auto& m : m_results) {
+    reps = std::max(reps, m.seconds.size());
+  }
+  std::ofstream md(dir + "/report.md"), js(dir + "/report.json"), svg(dir + "/report.svg");
+  if (!md || !js || !svg) {
+    std::fprintf(stderr, "weft_bench: cannot write the report files in %s\n", dir.c_str());
+    return false;
+  }
+  write_markdown(md, tables, reps);
+  write_json(js, m_results);
+  write_svg(svg, tables);
+  std::printf("\nreport written to %s/report.md, report.json, report.svg\n", dir.c_str());
+  return true;
+}
+
+} // namespace weft::bench

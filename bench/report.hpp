@@ -1,0 +1,41 @@
+#pragma once
+// Collects weft_bench's runs and writes report.md, report.json and report.svg.
+
+#include "bench_support.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace weft::bench {
+
+/// One benchmark (all its repetitions).
+struct measured {
+  std::string workload, impl, args;
+  unsigned workers = 0;                // 0: serial (no pool)
+  std::vector<double> seconds;         // per iteration, one per repetition
+  double tasks = 0;                    // tasks per iteration
+  std::map<std::string, double> counters;
+  std::string error;
+
+  [[nodiscard]] double median() const;
+  [[nodiscard]] double spread() const; // (max - min) / median
+};
+
+/// Prints what the console reporter prints, and keeps every run for the report.
+class report_collector : public benchmark::ConsoleReporter {
+public:
+  void ReportRuns(const std::vector<Run>& runs) override;
+
+  /// Writes the three report files into dir; false (with a message) on failure.
+  bool write(const std::string& dir, const options& opt) const;
+  [[nodiscard]] bool any_error() const noexcept { return m_any_error; }
+
+private:
+  std::vector<measured> m_results; // in registration order
+  bool m_any_error = false;
+};
+
+} // namespace weft::bench
