@@ -51,30 +51,38 @@ std::string time_cell(const measured* m) {
 bool ok(const measured* m) { return m != nullptr && m->error.empty() && !m->seconds.empty(); }
 
 std::vector<table> build_tables(const std::vector<measured>& results) {
+  // One table per workload and argument set, in workload order.
   std::vector<table> tables;
   for (const auto& w : workloads()) {
-    table t{w.name, w.description, "", "", nullptr, {}};
-    std::map<unsigned, row> by_workers;
+    std::vector<std::string> arg_sets;
     for (const auto& m : results) {
-      if (m.workload != w.name) {
-        continue;
-      }
-      t.args = m.args;
-      if (m.impl == "serial") {
-        t.serial = &m;
-      } else if (m.impl == "weft") {
-        by_workers[m.workers].workers = m.workers;
-        by_workers[m.workers].weft = &m;
-      } else {
-        t.base_impl = m.impl;
-        by_workers[m.workers].workers = m.workers;
-        by_workers[m.workers].base = &m;
+      if (m.workload == w.name && std::find(arg_sets.begin(), arg_sets.end(), m.args) == arg_sets.end()) {
+        arg_sets.push_back(m.args);
       }
     }
-    for (auto& [n, r] : by_workers) {
-      t.rows.push_back(r);
-    }
-    if (!t.rows.empty() || t.serial != nullptr) {
+    for (const auto& args : arg_sets) {
+      table t{w.name, w.description, args, "", nullptr, {}};
+      std::map<unsigned, row> by_workers;
+      for (const auto& m : results) {
+        if (m.workload != w.name || m.args != args) {
+          continue;
+        }
+        if (m.impl == "serial") {
+          t.serial = &m;
+        } else {
+          row& r = by_workers[m.workers];
+          r.workers = m.workers;
+          if (m.impl == "weft") {
+            r.weft = &m;
+          } else {
+            t.base_impl = m.impl;
+            r.base = &m;
+          }
+        }
+      }
+      for (auto& [n, r] : by_workers) {
+        t.rows.push_back(r);
+      }
       tables.push_back(std::move(t));
     }
   }

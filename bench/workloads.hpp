@@ -6,5 +6,13 @@
 namespace weft::bench {
 
 workload fib_workload();
+workload skynet_workload();
+workload nqueens_workload();
+workload matmul_workload();
+workload spawn_join_workload();
+workload yield_workload();
+workload inject_workload();
+workload timer_workload();
+workload frame_alloc_workload();
 
 } // namespace weft::bench

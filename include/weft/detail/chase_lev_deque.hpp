@@ -54,31 +54,51 @@ public:
   }
 
   /// Owner only. Takes the newest item; returns false if the deque is empty or a thief
-  /// won the race for the last item.
+  /// won the race for the last item. Costs one locked instruction when it takes an item.
   bool pop(T& out) noexcept {
     // relaxed: only the owner writes m_bottom and m_ring.
-    const std::int64_t b = m_bottom.load(std::memory_order_relaxed) - 1;
+    const std::int64_t b = m_bottom.load(std::memory_order_relaxed);
     ring* r = m_ring.load(std::memory_order_relaxed);
+    // relaxed: a lower bound of the real top (top only grows), used to pick a path below;
+    // each path validates it with a seq_cst operation.
+    std::int64_t t = m_top.load(std::memory_order_relaxed);
+    if (b - t <= 0) {
+      return false; // empty even by the lower bound
+    }
+    if (b - t == 1) {
+      // One item left: claim it from the top end exactly as a thief would, with one CAS,
+      // instead of the paper's store + CAS. Safe because steal() never writes m_bottom,
+      // so any caller may use it; if the CAS fails, a thief took the item.
+      const T item = r->get(t);
+      // seq_cst on success: same total order as the thieves' CAS; relaxed on failure.
+      if (m_top.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {
+        out = item;
+        return true;
+      }
+      return false;
+    }
+    // Two or more items by the lower bound: the paper's pop.
+    const std::int64_t nb = b - 1;
     // seq_cst: the paper's fence. This store must be ordered before the load of m_top
     // below (store->load), against the seq_cst load of m_top then m_bottom in steal():
     // either the thief sees the smaller bottom or we see its larger top.
-    m_bottom.store(b, std::memory_order_seq_cst);
+    m_bottom.store(nb, std::memory_order_seq_cst);
     // seq_cst: second half of the store->load pair above.
-    std::int64_t t = m_top.load(std::memory_order_seq_cst);
-    if (t > b) {
-      // Empty. relaxed: restores our own index; no slot is published.
-      m_bottom.store(b + 1, std::memory_order_relaxed);
+    t = m_top.load(std::memory_order_seq_cst);
+    if (t > nb) {
+      // Thieves emptied it meanwhile. relaxed: restores our own index.
+      m_bottom.store(nb + 1, std::memory_order_relaxed);
       return false;
     }
-    out = r->get(b);
-    if (t == b) {
-      // Last item: race the thieves for it through m_top.
+    out = r->get(nb);
+    if (t == nb) {
+      // Last item after all: race the thieves for it through m_top.
       // seq_cst on success: orders our claim with the thieves' CAS in one total order;
       // relaxed on failure: we only learn that we lost.
       const bool won = m_top.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
                                                      std::memory_order_relaxed);
       // relaxed: the deque is empty either way; only the owner reads this next.
-      m_bottom.store(b + 1, std::memory_order_relaxed);
+      m_bottom.store(nb + 1, std::memory_order_relaxed);
       return won;
     }
     return true;

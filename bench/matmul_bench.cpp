@@ -1,0 +1,164 @@
+// matmul(n): C += A * B by recursive 4-way splitting of each matrix into quadrants (two
+// phases of four independent quadrant products), down to a tiled serial kernel.
+// Coarse-grained: the kernel dominates.
+#include "bench_support.hpp"
+#include "workloads.hpp"
+
+#include <weft/spawn.hpp>
+#include <weft/task.hpp>
+
+#include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+namespace weft::bench {
+namespace {
+
+constexpr long k_tile = 64;
+
+struct view {
+  double* p;
+  long stride;
+  view quad(long size, int r, int c) const noexcept { return {p + r * (size / 2) * stride + c * (size / 2), stride}; }
+};
+
+void kernel(view c, view a, view b, long size) noexcept {
+  for (long i = 0; i < size; ++i) {
+    double* ci = c.p + i * c.stride;
+    for (long k = 0; k < size; ++k) {
+      const double aik = a.p[i * a.stride + k];
+      const double* bk = b.p + k * b.stride;
+      for (long j = 0; j < size; ++j) {
+        ci[j] += aik * bk[j];
+      }
+    }
+  }
+}
+
+// The two phases of products: C(r,c) += A(r,k) * B(k,c) with k = phase.
+template <class Fn>
+void for_quadrants(int phase, Fn&& fn) {
+  for (int r = 0; r < 2; ++r) {
+    for (int c = 0; c < 2; ++c) {
+      fn(r, c, phase);
+    }
+  }
+}
+
+void matmul_serial_rec(view c, view a, view b, long size) {
+  if (size <= k_tile) {
+    kernel(c, a, b, size);
+    return;
+  }
+  for (int phase = 0; phase < 2; ++phase) {
+    for_quadrants(phase, [&](int r, int col, int k) {
+      matmul_serial_rec(c.quad(size, r, col), a.quad(size, r, k), b.quad(size, k, col), size / 2);
+    });
+  }
+}
+
+weft::task<void> matmul_weft(view c, view a, view b, long size) {
+  if (size <= k_tile) {
+    kernel(c, a, b, size);
+    co_return;
+  }
+  for (int phase = 0; phase < 2; ++phase) {
+    std::array<weft::join_handle<void>, 3> hs;
+    hs[0] = weft::spawn(matmul_weft(c.quad(size, 0, 0), a.quad(size, 0, phase), b.quad(size, phase, 0), size / 2));
+    hs[1] = weft::spawn(matmul_weft(c.quad(size, 0, 1), a.quad(size, 0, phase), b.quad(size, phase, 1), size / 2));
+    hs[2] = weft::spawn(matmul_weft(c.quad(size, 1, 0), a.quad(size, 1, phase), b.quad(size, phase, 0), size / 2));
+    co_await matmul_weft(c.quad(size, 1, 1), a.quad(size, 1, phase), b.quad(size, phase, 1), size / 2);
+    for (int i = 2; i >= 0; --i) {
+      co_await hs[static_cast<std::size_t>(i)];
+    }
+  }
+}
+
+void matmul_tbb(view c, view a, view b, long size) {
+  if (size <= k_tile) {
+    kernel(c, a, b, size);
+    return;
+  }
+  for (int phase = 0; phase < 2; ++phase) {
+    tbb::task_group tg;
+    tg.run([=] { matmul_tbb(c.quad(size, 0, 0), a.quad(size, 0, phase), b.quad(size, phase, 0), size / 2); });
+    tg.run([=] { matmul_tbb(c.quad(size, 0, 1), a.quad(size, 0, phase), b.quad(size, phase, 1), size / 2); });
+    tg.run([=] { matmul_tbb(c.quad(size, 1, 0), a.quad(size, 1, phase), b.quad(size, phase, 0), size / 2); });
+    matmul_tbb(c.quad(size, 1, 1), a.quad(size, 1, phase), b.quad(size, phase, 1), size / 2);
+    tg.wait();
+  }
+}
+
+double matmul_tasks(long size) {
+  return size <= k_tile ? 1 : 1 + 8 * matmul_tasks(size / 2);
+}
+
+struct matrices {
+  explicit matrices(long n) : n(n), a(static_cast<std::size_t>(n * n)), b(a.size()), c(a.size()) {
+    // Small integers, so every sum is exact and results compare bit for bit.
+    for (long i = 0; i < n * n; ++i) {
+      a[static_cast<std::size_t>(i)] = static_cast<double>((i * 7 + 3) % 5) - 2;
+      b[static_cast<std::size_t>(i)] = static_cast<double>((i * 11 + 1) % 7) - 3;
+    }
+  }
+  void clear() { std::fill(c.begin(), c.end(), 0.0); }
+  view va() { return {a.data(), n}; }
+  view vb() { return {b.data(), n}; }
+  view vc() { return {c.data(), n}; }
+  long n;
+  std::vector<double> a, b, c;
+};
+
+void register_matmul(const options& opt) {
+  const long n = opt.quick ? 128 : 512;
+  matrices reference(n);
+  matmul_serial_rec(reference.vc(), reference.va(), reference.vb(), n);
+  const std::vector<double> want = reference.c;
+  const double tasks = matmul_tasks(n);
+  add(bench_name("matmul", "serial", {{"n", n}}, 0), [=](benchmark::State& state) {
+    matrices m(n);
+    for (auto _ : state) {
+      m.clear();
+      matmul_serial_rec(m.vc(), m.va(), m.vb(), n);
+      benchmark::DoNotOptimize(m.c.data());
+    }
+    verify(state, m.c, want);
+    set_tasks(state, tasks);
+  });
+  for (unsigned w : opt.threads) {
+    add(bench_name("matmul", "weft", {{"n", n}}, w), [=](benchmark::State& state) {
+      weft::runtime rt({.workers = w});
+      const runtime_counters counters(rt);
+      matrices m(n);
+      for (auto _ : state) {
+        m.clear();
+        rt.block_on(matmul_weft(m.vc(), m.va(), m.vb(), n));
+      }
+      verify(state, m.c, want);
+      set_tasks(state, tasks);
+      counters.report(state, rt);
+    });
+    add(bench_name("matmul", "tbb", {{"n", n}}, w), [=](benchmark::State& state) {
+      tbb::task_arena arena(static_cast<int>(w));
+      matrices m(n);
+      for (auto _ : state) {
+        m.clear();
+        arena.execute([&] { matmul_tbb(m.vc(), m.va(), m.vb(), n); });
+      }
+      verify(state, m.c, want);
+      set_tasks(state, tasks);
+    });
+  }
+}
+
+} // namespace
+
+workload matmul_workload() {
+  return {"matmul", "C += A*B, recursive 4-way quadrant split down to 64x64 serial tiles (coarse-grained)",
+          register_matmul};
+}
+
+} // namespace weft::bench
