@@ -6,6 +6,7 @@
 #include <weft/sleep.hpp>
 #include <weft/yield.hpp>
 
+#include <cstddef>
 #include <system_error>
 
 namespace weft::detail {
@@ -28,37 +29,65 @@ void reactor::stop() noexcept {
   m_thread.join();
 }
 
-void reactor::arm_timer(timer_op*& slot, std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h) {
+timer_op::timer_op(asio::io_context& io, std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h,
+                   scheduler& s)
+    : timer(io, deadline), handle(h), sched(s) {
+  on_cancel.op = this;
+  on_cancel.fn = [](cancel_callback* cb) noexcept {
+    timer_op* op = static_cast<timer_cancel_callback*>(cb)->op;
+    op->sched.io.cancel_timer(op);
+  };
+}
+
+timer_op* reactor::create_timer(std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h) {
+  return new timer_op(m_io, deadline, h, m_sched);
+}
+
+bool reactor::arm_timer(timer_op* op) {
   std::lock_guard lock(m_timers_mutex);
   if (m_closed) {
-    throw cancelled_error("weft::sleep: runtime is shutting down");
+    op->aborted = true;
+    return false;
   }
-  auto* op = new timer_op(m_io, deadline, h, m_sched);
+  if (op->cancel_requested) {
+    return false;
+  }
   op->next = m_timers;
   if (m_timers != nullptr) {
     m_timers->prev = op;
   }
   m_timers = op;
   ++m_armed;
-  slot = op; // before the wait can complete and resume the task
+  op->armed = true;
   op->timer.async_wait([op](const std::error_code& ec) {
     op->aborted = (ec == asio::error::operation_aborted);
     op->sched.inject_internal(op->handle.address());
   });
+  return true;
+}
+
+void reactor::cancel_timer(timer_op* op) noexcept {
+  std::lock_guard lock(m_timers_mutex);
+  op->cancel_requested = true;
+  if (op->armed) {
+    op->timer.cancel();
+  }
 }
 
 void reactor::release_timer(timer_op* op) noexcept {
   {
     std::lock_guard lock(m_timers_mutex);
-    if (op->prev != nullptr) {
-      op->prev->next = op->next;
-    } else {
-      m_timers = op->next;
+    if (op->armed) {
+      if (op->prev != nullptr) {
+        op->prev->next = op->next;
+      } else {
+        m_timers = op->next;
+      }
+      if (op->next != nullptr) {
+        op->next->prev = op->prev;
+      }
+      --m_armed;
     }
-    if (op->next != nullptr) {
-      op->next->prev = op->prev;
-    }
-    --m_armed;
   }
   // Unlinked, so close_timers() can no longer touch it; its handler has already run.
   delete op;
@@ -82,12 +111,15 @@ std::size_t reactor::armed_timers() noexcept {
 namespace weft {
 
 sleep_awaiter::~sleep_awaiter() {
+  if (m_cancel != nullptr) {
+    m_cancel->remove(&m_op->on_cancel); // only if await_resume did not run (exception paths)
+  }
   if (m_op != nullptr) {
     m_op->sched.io.release_timer(m_op);
   }
 }
 
-void sleep_awaiter::await_suspend(std::coroutine_handle<> h) {
+bool sleep_awaiter::suspend(std::coroutine_handle<> h, detail::cancel_state* cancel) {
   detail::worker_context* w = detail::tl_worker;
   if (w == nullptr) {
     throw no_runtime_error("weft::sleep awaited outside a runtime's worker");
@@ -96,16 +128,36 @@ void sleep_awaiter::await_suspend(std::coroutine_handle<> h) {
   if (w->signals->stopping.load(std::memory_order_relaxed)) {
     throw cancelled_error("weft::sleep: runtime is shutting down");
   }
+  if (cancel != nullptr && cancel->is_requested()) {
+    throw cancelled_error("weft::sleep: task cancelled");
+  }
   if (m_deadline <= std::chrono::steady_clock::now()) {
     detail::schedule_yield(h);
-    return;
+    return true;
   }
-  w->sched->io.arm_timer(m_op, m_deadline, h);
+  detail::reactor& io = w->sched->io;
+  m_op = io.create_timer(m_deadline, h);
+  // Install before arming: once armed, the timer may fire and resume us on another
+  // worker before this function returns.
+  if (cancel != nullptr) {
+    if (!cancel->install(&m_op->on_cancel)) {
+      throw cancelled_error("weft::sleep: task cancelled");
+    }
+    m_cancel = cancel;
+  }
+  return io.arm_timer(m_op); // false: cancelled or closed meanwhile; await_resume throws
 }
 
 void sleep_awaiter::await_resume() {
-  if (m_op != nullptr && m_op->aborted) {
-    throw cancelled_error("weft::sleep cancelled: runtime is shutting down");
+  if (m_op == nullptr) {
+    return; // the yield path
+  }
+  if (m_cancel != nullptr) {
+    m_cancel->remove(&m_op->on_cancel);
+    m_cancel = nullptr;
+  }
+  if (m_op->aborted || m_op->cancel_requested) {
+    throw cancelled_error("weft::sleep cancelled");
   }
 }
 

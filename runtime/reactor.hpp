@@ -3,6 +3,8 @@
 // completions run there and hand the waiting coroutine to the pool through the injection
 // queue (one cross-thread hand-off). Why a dedicated thread: docs/design.md, "Reactor".
 
+#include <weft/detail/cancel_state.hpp>
+
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
@@ -18,18 +20,27 @@ namespace weft::detail {
 
 class scheduler;
 
+struct timer_op;
+
+struct timer_cancel_callback : cancel_callback {
+  timer_op* op = nullptr;
+};
+
 struct timer_op {
   timer_op(asio::io_context& io, std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h,
-           scheduler& s)
-      : timer(io, deadline), handle(h), sched(s) {}
+           scheduler& s);
 
   asio::steady_timer timer;
   std::coroutine_handle<> handle;
   scheduler& sched;
+  // Installed in the task's cancel_state while it sleeps; cancels the timer.
+  timer_cancel_callback on_cancel;
   // Written by the reactor thread before it hands the task back; read by the task after
   // it resumes (ordered by the injection queue's mutex).
   bool aborted = false;
-  // Registry links, guarded by reactor::m_timers_mutex.
+  // Guarded by reactor::m_timers_mutex.
+  bool cancel_requested = false;
+  bool armed = false;
   timer_op* prev = nullptr;
   timer_op* next = nullptr;
 };
@@ -48,9 +59,13 @@ public:
 
   asio::io_context& context() noexcept { return m_io; }
 
-  /// Creates a timer for h, stores it in slot (before the wait can complete) and arms it.
-  /// Throws: cancelled_error once close_timers() ran; std::bad_alloc.
-  void arm_timer(timer_op*& slot, std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h);
+  /// Creates an unarmed timer that will resume h. Throws: std::bad_alloc.
+  timer_op* create_timer(std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h);
+  /// Arms op. Returns false, leaving it unarmed, if it was cancelled already or the
+  /// reactor is closed (then op->aborted is set).
+  bool arm_timer(timer_op* op);
+  /// Cancels op: now if armed (its task resumes with op->aborted), or prevents arming.
+  void cancel_timer(timer_op* op) noexcept;
   /// Frees a timer whose task has resumed (or never suspended).
   void release_timer(timer_op* op) noexcept;
   /// Refuses new timers and cancels the armed ones (their tasks see cancelled_error).

@@ -57,6 +57,18 @@ public:
     return m_handle && m_handle.promise().join().is_done();
   }
 
+  /// Requests cancellation: the task throws weft::cancelled_error at its next suspension
+  /// point (an exception it may catch). Returns false if the task has already finished
+  /// (or the handle is empty), true otherwise, as asyncio's Task.cancel().
+  /// Thread safety: any thread, while the owner does not destroy or await the handle.
+  bool cancel() noexcept {
+    if (!m_handle || m_handle.promise().join().is_done()) {
+      return false;
+    }
+    m_handle.promise().own_cancellation().request();
+    return true;
+  }
+
   /// Lets the task run on without an owner; it frees itself when it finishes. An
   /// exception it ends with goes to the runtime's unhandled-exception hook. No-op on an
   /// empty handle.
@@ -87,16 +99,36 @@ public:
       return m_owner.m_handle.promise().join().is_done();
     }
 
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
       const handle_type child = m_owner.m_handle;
+      detail::cancel_state* parent_cancel = detail::cancellation_of(awaiting);
+      if (parent_cancel != nullptr && parent_cancel->is_requested()) {
+        throw cancelled_error("weft: task cancelled while joining a join_handle");
+      }
       if (detail::worker_context* w = detail::tl_worker) {
         // Fast path: the task is still the newest item on our own deque. Take it back and
-        // run it inline with us as its continuation; nobody else can reach it now.
+        // run it inline with us as its continuation; nobody else can reach it now. It
+        // runs as part of our thread of control, so it observes our cancellation (unless
+        // its own was requested before it started).
         void* item = w->deque.peek_bottom();
         if (item == child.address() && w->deque.pop(item)) {
           WEFT_ASSERT(item == child.address());
+          if (parent_cancel != nullptr && !child.promise().own_cancellation().is_requested()) {
+            child.promise().share_cancellation(*parent_cancel);
+          }
           child.promise().set_continuation(awaiting);
           return child;
+        }
+      }
+      // Slow path: wait in the task's waiter list. Cancelling us cancels the task (as
+      // asyncio does for an awaited task); we still wait for it to finish.
+      m_cancel_cb.child = &child.promise().own_cancellation();
+      if (parent_cancel != nullptr) {
+        if (parent_cancel->install(&m_cancel_cb)) {
+          m_parent_cancel = parent_cancel;
+        } else {
+          m_cancel_cb.child->request();
         }
       }
       m_node.handle = awaiting;
@@ -107,6 +139,9 @@ public:
     }
 
     T await_resume() {
+      if (m_parent_cancel != nullptr) {
+        m_parent_cancel->remove(&m_cancel_cb);
+      }
       const handle_type h = std::exchange(m_owner.m_handle, {});
       m_owner.m_consumed = true;
       struct frame_guard {
@@ -117,14 +152,57 @@ public:
     }
 
   private:
+    struct cancel_child : detail::cancel_callback {
+      cancel_child() noexcept { fn = &cancel_child::run; }
+      static void run(detail::cancel_callback* self) noexcept { static_cast<cancel_child*>(self)->child->request(); }
+      detail::cancel_state* child = nullptr;
+    };
+
     join_handle& m_owner;
     detail::waiter_node m_node;
+    cancel_child m_cancel_cb;
+    detail::cancel_state* m_parent_cancel = nullptr;
   };
+
+  /// What `co_await handle.done()` acts on: waits until the task has finished, without
+  /// taking its result and without reacting to cancellation.
+  class done_awaiter {
+  public:
+    explicit done_awaiter(const join_handle& owner) : m_state(&owner.state_or_throw()) {}
+    bool await_ready() const noexcept { return m_state->is_done(); }
+    bool await_suspend(std::coroutine_handle<> awaiting) noexcept {
+      m_node.handle = awaiting;
+      return m_state->try_add_waiter(&m_node);
+    }
+    void await_resume() const noexcept {}
+
+  private:
+    detail::join_state* m_state;
+    detail::waiter_node m_node;
+  };
+
+  /// Waits until the task has finished (value or exception) without consuming the result,
+  /// so any number of tasks may wait on one handle at once (each holds a node in its own
+  /// frame). The owner still awaits the handle itself for the result.
+  /// Throws: handle_consumed_error on an empty handle.
+  /// Cancellation: not a cancellation point; the wait always lasts until the task ends.
+  [[nodiscard]] done_awaiter done() const { return done_awaiter{*this}; }
 
   awaiter operator co_await() & noexcept { return awaiter{*this}; }
   awaiter operator co_await() && noexcept { return awaiter{*this}; }
 
+  /// The coroutine, still owned by the handle. For weft's combinators.
+  [[nodiscard]] handle_type handle() const noexcept { return m_handle; }
+
 private:
+  detail::join_state& state_or_throw() const {
+    if (!m_handle) {
+      throw handle_consumed_error(m_consumed ? "weft::join_handle waited on after its result was taken"
+                                             : "weft::join_handle waited on while empty (moved-from or detached)");
+    }
+    return m_handle.promise().join();
+  }
+
   handle_type m_handle;
   bool m_consumed = false;
 };

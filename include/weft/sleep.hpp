@@ -1,6 +1,8 @@
 #pragma once
 // co_await weft::sleep(duration) and weft::sleep_until(time_point) (asyncio.sleep).
 
+#include "weft/detail/task_promise.hpp"
+
 #include <chrono>
 #include <coroutine>
 
@@ -21,17 +23,26 @@ public:
   ~sleep_awaiter();
 
   bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h);
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> h) {
+    return suspend(h, detail::cancellation_of(h));
+  }
   void await_resume();
 
 private:
+  // Compiled: arms the timer with a cancellation callback; false if cancelled meanwhile.
+  bool suspend(std::coroutine_handle<> h, detail::cancel_state* cancel);
+
   std::chrono::steady_clock::time_point m_deadline;
   detail::timer_op* m_op = nullptr;
+  detail::cancel_state* m_cancel = nullptr; // where our callback is installed
 };
 
 /// Suspends the calling task until deadline without blocking its worker. A deadline
 /// already passed yields (as weft::yield()).
-/// Throws: cancelled_error if the runtime shuts down first.
+/// Throws: cancelled_error if the task is cancelled (the timer is cancelled at once) or
+/// the runtime shuts down first.
+/// Cancellation: interrupts the sleep.
 /// Resumes on: a pool worker (the reactor hands the task over; one cross-thread hand-off).
 /// asyncio: asyncio.sleep; never returns before deadline.
 [[nodiscard]] inline sleep_awaiter sleep_until(std::chrono::steady_clock::time_point deadline) noexcept {

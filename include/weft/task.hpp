@@ -51,7 +51,12 @@ public:
       }
       return false;
     }
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
+      // A lazy task is part of its awaiter's thread of control: it shares its cancellation.
+      if (detail::cancel_state* c = detail::cancellation_of(awaiting)) {
+        m_handle.promise().share_cancellation(*c);
+      }
       m_handle.promise().set_continuation(awaiting);
       return m_handle;
     }
@@ -63,6 +68,9 @@ public:
 
   awaiter operator co_await() & noexcept { return awaiter{m_handle}; }
   awaiter operator co_await() && noexcept { return awaiter{m_handle}; }
+
+  /// The coroutine, still owned by the task. For weft's combinators.
+  [[nodiscard]] handle_type handle() const noexcept { return m_handle; }
 
   /// Gives up ownership of the coroutine. For the runtime's use.
   [[nodiscard]] handle_type release() noexcept { return std::exchange(m_handle, {}); }

@@ -2,7 +2,9 @@
 // Everything public in weft.
 
 #include "weft/errors.hpp"
+#include "weft/gather.hpp"
 #include "weft/join_handle.hpp"
+#include "weft/outcome.hpp"
 #include "weft/run.hpp"
 #include "weft/runtime.hpp"
 #include "weft/sleep.hpp"

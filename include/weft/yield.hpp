@@ -1,6 +1,9 @@
 #pragma once
 // co_await weft::yield() (asyncio.sleep(0)).
 
+#include "weft/detail/task_promise.hpp"
+#include "weft/errors.hpp"
+
 #include <coroutine>
 
 namespace weft {
@@ -15,12 +18,18 @@ void schedule_yield(std::coroutine_handle<> h);
 class [[nodiscard]] yield_awaiter {
 public:
   bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) const { detail::schedule_yield(h); }
+  template <class Promise>
+  void await_suspend(std::coroutine_handle<Promise> h) const {
+    if (detail::cancel_state* c = detail::cancellation_of(h); c != nullptr && c->is_requested()) {
+      throw cancelled_error("weft::yield: task cancelled");
+    }
+    detail::schedule_yield(h);
+  }
   void await_resume() const noexcept {}
 };
 
 /// Lets every other task that is runnable on this worker run before the caller continues.
-/// Throws: cancelled_error once the runtime is shutting down.
+/// Throws: cancelled_error if the task was cancelled or the runtime is shutting down.
 /// Resumes on: the same worker (yielded tasks are not stolen).
 /// asyncio: await asyncio.sleep(0).
 [[nodiscard]] inline yield_awaiter yield() noexcept { return {}; }

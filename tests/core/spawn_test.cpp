@@ -242,22 +242,44 @@ TEST_P(Spawn, SpawnFromOutsideThreads) {
   EXPECT_EQ(sum.load(), static_cast<long>(k_threads) * (k_each * (k_each - 1) / 2));
 }
 
+std::uint64_t total_parks(const weft::runtime& rt) {
+  std::uint64_t parks = 0;
+  for (const auto& s : rt.stats()) {
+    parks += s.parks;
+  }
+  return parks;
+}
+
 TEST_P(Spawn, ParkUnparkRoundsLoseNoWakeup) {
-  // Each round lets every worker go idle, then submits one task from outside; a lost
-  // wake-up would leave block_on waiting forever (the ctest TIMEOUT catches it).
+  // Each round waits until every worker has parked, then submits one task from outside
+  // (which spawns a child); a lost wake-up would leave block_on waiting forever (the
+  // ctest TIMEOUT catches it).
+  constexpr int k_rounds = 10'000;
   weft::runtime rt(options());
-  for (int round = 0; round < 10'000; ++round) {
+  const unsigned workers = GetParam();
+  for (int round = 0; round < k_rounds; ++round) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    std::uint64_t parked_now = 0;
+    while (true) {
+      std::uint64_t sleeping = 0;
+      // Idle means: every worker's park count moved since it last woke.
+      for (const auto& s : rt.stats()) {
+        sleeping += s.parks > s.wakeups ? 1 : 0;
+      }
+      parked_now = sleeping;
+      if (sleeping == workers || std::chrono::steady_clock::now() > deadline) {
+        break;
+      }
+      std::this_thread::yield();
+    }
+    ASSERT_EQ(parked_now, workers) << "workers did not go idle in round " << round;
     const int v = rt.block_on([](int r) -> weft::task<int> {
       auto h = weft::spawn([](int x) -> weft::task<int> { co_return x + 1; }(r));
       co_return co_await h;
     }(round));
     ASSERT_EQ(v, round + 1);
   }
-  std::uint64_t parks = 0;
-  for (const auto& s : rt.stats()) {
-    parks += s.parks;
-  }
-  EXPECT_GT(parks, 0u);
+  EXPECT_GE(total_parks(rt), static_cast<std::uint64_t>(k_rounds));
 }
 
 TEST_P(Spawn, YieldLetsOtherTasksRun) {

@@ -3,13 +3,17 @@
 // becomes the continuation) or when spawned (a worker resumes it; joiners wait on its
 // join_state). Frames come from the per-thread frame allocator.
 
+#include "weft/detail/cancel_state.hpp"
 #include "weft/detail/frame_allocator.hpp"
 #include "weft/detail/join_state.hpp"
 #include "weft/detail/task_result.hpp"
 #include "weft/detail/worker_context.hpp"
 
 #include <coroutine>
+#include <atomic>
+#include <cstddef>
 #include <exception>
+#include <type_traits>
 #include <utility>
 
 namespace weft {
@@ -22,6 +26,32 @@ namespace weft::detail {
 /// Sends an exception that escaped a detached task to the runtime's hook. Compiled.
 void report_unhandled_exception(std::exception_ptr e) noexcept;
 
+class promise_base;
+
+/// The lock-free completion counter of a gather, living in the awaiting frame: each child
+/// arrives when it finishes, and the one that brings it to zero resumes the awaiter.
+struct completion_counter {
+  std::atomic<std::size_t> remaining{0};
+  std::coroutine_handle<> continuation;
+  // The child whose exception came first in time, for gather's rethrow.
+  std::atomic<promise_base*> first_failed{nullptr};
+
+  void note_failure(promise_base* p) noexcept {
+    promise_base* expected = nullptr;
+    // relaxed: only which child failed first is recorded; arrive()'s acq_rel publishes it.
+    first_failed.compare_exchange_strong(expected, p, std::memory_order_relaxed);
+  }
+
+  std::coroutine_handle<> arrive() noexcept {
+    // acq_rel: release publishes this child's result; the last arrival's acquire sees
+    // every other child's result before it resumes the awaiter.
+    if (remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      return continuation;
+    }
+    return std::noop_coroutine();
+  }
+};
+
 class promise_base {
 public:
   static void* operator new(std::size_t n) { return allocate_frame(n); }
@@ -33,6 +63,15 @@ public:
   [[nodiscard]] std::coroutine_handle<> continuation() const noexcept { return m_continuation; }
   [[nodiscard]] join_state& join() noexcept { return m_join; }
 
+  /// The cancellation state this task observes: its own when spawned (or run as a root),
+  /// its awaiter's when awaited as a lazy task.
+  [[nodiscard]] cancel_state& cancellation() noexcept { return *m_cancel; }
+  [[nodiscard]] cancel_state& own_cancellation() noexcept { return m_own_cancel; }
+  void share_cancellation(cancel_state& s) noexcept { m_cancel = &s; }
+
+  void set_counter(completion_counter* c) noexcept { m_counter = c; }
+  [[nodiscard]] completion_counter* counter() const noexcept { return m_counter; }
+
 private:
   // Who runs next when this task finishes, when exactly one party can be waiting and it is
   // known before the task starts: the awaiter of a lazy task, or a joiner that took the
@@ -40,7 +79,21 @@ private:
   // spawned task run by the scheduler, which then completes through m_join.
   std::coroutine_handle<> m_continuation;
   join_state m_join;
+  // Set for a child of a gather: completion goes through the gather's counter.
+  completion_counter* m_counter = nullptr;
+  cancel_state m_own_cancel;
+  cancel_state* m_cancel = &m_own_cancel;
 };
+
+/// The cancellation state of the coroutine behind h, or null if it is not a weft task.
+template <class Promise>
+cancel_state* cancellation_of(std::coroutine_handle<Promise> h) noexcept {
+  if constexpr (std::is_base_of_v<promise_base, Promise>) {
+    return &h.promise().cancellation();
+  } else {
+    return nullptr;
+  }
+}
 
 struct final_awaiter {
   bool await_ready() const noexcept { return false; }
@@ -50,6 +103,12 @@ struct final_awaiter {
     Promise& p = self.promise();
     if (std::coroutine_handle<> c = p.continuation()) {
       return c;
+    }
+    if (completion_counter* c = p.counter()) {
+      if (p.result().has_exception()) {
+        c->note_failure(&p);
+      }
+      return c->arrive();
     }
     const std::uintptr_t prev = p.join().complete();
     if (prev & join_state::k_detached) {

@@ -1,0 +1,205 @@
+#pragma once
+// The awaitable behind gather() over tasks. It lives in the awaiting frame and holds the
+// children, a lock-free completion counter and a cancellation callback:
+// - await_suspend points every child's promise at the counter, pushes all children but
+//   the first on this worker's deque (where idle workers steal them) and transfers to the
+//   first;
+// - each child, when it finishes, decrements the counter; the one that brings it to zero
+//   resumes the awaiter by symmetric transfer (final_awaiter in task_promise.hpp);
+// - cancelling the awaiting task cancels every child; the awaiter still waits for all.
+// No lock, and no allocation beyond the children's own frames.
+
+#include "weft/detail/current_cancellation.hpp"
+#include "weft/detail/task_promise.hpp"
+#include "weft/detail/worker_context.hpp"
+#include "weft/errors.hpp"
+#include "weft/outcome.hpp"
+#include "weft/task.hpp"
+
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace weft::detail {
+
+/// Takes a finished child's result as a gather value (void becomes void_result).
+template <class T>
+result_of_t<T> take_result(task<T>& t) {
+  if constexpr (std::is_void_v<T>) {
+    t.handle().promise().result().take();
+    return void_result{};
+  } else {
+    return t.handle().promise().result().take();
+  }
+}
+
+template <class T>
+outcome<T> take_outcome(task<T>& t) {
+  auto& r = t.handle().promise().result();
+  if (r.has_exception()) {
+    return outcome<T>{r.exception()};
+  }
+  return outcome<T>{take_result(t)};
+}
+
+// Derived provides size(), for_each(fn(task<T>&)) and handle_at(i).
+template <class Derived>
+class gather_base {
+public:
+  gather_base() = default;
+  gather_base(const gather_base&) = delete;
+  gather_base& operator=(const gather_base&) = delete;
+  ~gather_base() { m_on_cancel.uninstall(); }
+
+  bool await_ready() const {
+    bool all_valid = true;
+    derived().for_each([&](const auto& t) { all_valid = all_valid && t.valid(); });
+    if (!all_valid) {
+      throw invalid_task_error("weft::gather of an empty task (moved-from or spawned)");
+    }
+    return derived().size() == 0;
+  }
+
+  template <class Promise>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
+    cancel_state* parent = cancellation_of(awaiting);
+    if (parent != nullptr && parent->is_requested()) {
+      throw cancelled_error("weft::gather: task cancelled");
+    }
+    const std::size_t n = derived().size();
+    // relaxed: published to the children by the deque push (release) or by running the
+    // first one on this thread.
+    m_counter.remaining.store(n, std::memory_order_relaxed);
+    m_counter.continuation = awaiting;
+    derived().for_each([&](auto& t) { t.handle().promise().set_counter(&m_counter); });
+    m_on_cancel.install(parent);
+    for (std::size_t i = n - 1; i >= 1; --i) {
+      schedule_from_worker(derived().handle_at(i));
+    }
+    return derived().handle_at(0);
+  }
+
+protected:
+  /// After all children finished: rethrows the exception that came first in time, if any.
+  void rethrow_first_failure() {
+    m_on_cancel.uninstall();
+    // acquire: the counter's last acq_rel decrement already ordered this; spelled out.
+    promise_base* failed = m_counter.first_failed.load(std::memory_order_acquire);
+    if (failed == nullptr) {
+      return;
+    }
+    std::exception_ptr e;
+    derived().for_each([&](auto& t) {
+      if (static_cast<promise_base*>(&t.handle().promise()) == failed) {
+        e = t.handle().promise().result().exception();
+      }
+    });
+    std::rethrow_exception(e);
+  }
+
+  void finish() noexcept { m_on_cancel.uninstall(); }
+
+private:
+  struct cancel_all {
+    gather_base* self;
+    void operator()() const noexcept {
+      self->derived().for_each([](auto& t) { t.handle().promise().own_cancellation().request(); });
+    }
+  };
+
+  Derived& derived() noexcept { return static_cast<Derived&>(*this); }
+  const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
+
+  completion_counter m_counter;
+  scoped_cancel_callback<cancel_all> m_on_cancel{cancel_all{this}};
+};
+
+template <bool Outcomes, class... T>
+class gather_tuple_awaitable : public gather_base<gather_tuple_awaitable<Outcomes, T...>> {
+public:
+  explicit gather_tuple_awaitable(task<T>... ts) : m_tasks(std::move(ts)...) {}
+
+  auto await_resume() {
+    if constexpr (Outcomes) {
+      this->finish();
+      return std::apply([](auto&... t) { return std::tuple<outcome<T>...>{take_outcome(t)...}; }, m_tasks);
+    } else {
+      this->rethrow_first_failure();
+      return std::apply([](auto&... t) { return std::tuple<result_of_t<T>...>{take_result(t)...}; }, m_tasks);
+    }
+  }
+
+  std::size_t size() const noexcept { return sizeof...(T); }
+  template <class Fn>
+  void for_each(Fn&& fn) {
+    std::apply([&](auto&... t) { (fn(t), ...); }, m_tasks);
+  }
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    std::apply([&](const auto&... t) { (fn(t), ...); }, m_tasks);
+  }
+  std::coroutine_handle<> handle_at(std::size_t i) {
+    std::coroutine_handle<> h;
+    std::size_t k = 0;
+    for_each([&](auto& t) {
+      if (k++ == i) {
+        h = t.handle();
+      }
+    });
+    return h;
+  }
+
+private:
+  std::tuple<task<T>...> m_tasks;
+};
+
+template <bool Outcomes, class T>
+class gather_vector_awaitable : public gather_base<gather_vector_awaitable<Outcomes, T>> {
+public:
+  static_assert(!std::is_reference_v<T>, "weft::gather over a range needs tasks of non-reference type");
+
+  explicit gather_vector_awaitable(std::vector<task<T>> ts) : m_tasks(std::move(ts)) {}
+
+  auto await_resume() {
+    if constexpr (Outcomes) {
+      this->finish();
+      std::vector<outcome<T>> out;
+      out.reserve(m_tasks.size());
+      for (auto& t : m_tasks) {
+        out.push_back(take_outcome(t));
+      }
+      return out;
+    } else {
+      this->rethrow_first_failure();
+      std::vector<result_of_t<T>> out;
+      out.reserve(m_tasks.size());
+      for (auto& t : m_tasks) {
+        out.push_back(take_result(t));
+      }
+      return out;
+    }
+  }
+
+  std::size_t size() const noexcept { return m_tasks.size(); }
+  template <class Fn>
+  void for_each(Fn&& fn) {
+    for (auto& t : m_tasks) {
+      fn(t);
+    }
+  }
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& t : m_tasks) {
+      fn(t);
+    }
+  }
+  std::coroutine_handle<> handle_at(std::size_t i) { return m_tasks[i].handle(); }
+
+private:
+  std::vector<task<T>> m_tasks;
+};
+
+} // namespace weft::detail

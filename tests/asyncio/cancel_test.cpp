@@ -1,0 +1,141 @@
+#include <weft/join_handle.hpp>
+
+#include <weft/run.hpp>
+#include <weft/sleep.hpp>
+#include <weft/spawn.hpp>
+#include <weft/yield.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+class Cancel : public ::testing::TestWithParam<unsigned> {
+protected:
+  weft::runtime_options options() const { return {.workers = GetParam()}; }
+};
+
+INSTANTIATE_TEST_SUITE_P(Workers, Cancel, ::testing::Values(1u, 2u, 4u),
+                         [](const auto& info) { return std::to_string(info.param) + "workers"; });
+
+struct counter_guard {
+  std::atomic<int>* n;
+  ~counter_guard() { n->fetch_add(1); }
+};
+
+TEST_P(Cancel, InterruptsSleepAndRunsDestructors) {
+  auto body = []() -> weft::task<std::string> {
+    std::atomic<int> destroyed{0};
+    auto h = weft::spawn([](std::atomic<int>& d) -> weft::task<int> {
+      counter_guard g{&d};
+      co_await weft::sleep(1h);
+      co_return 1;
+    }(destroyed));
+    co_await weft::sleep(5ms); // let it start sleeping (not required for correctness)
+    EXPECT_TRUE(h.cancel());
+    std::string what = "none";
+    try {
+      co_await h;
+    } catch (const weft::cancelled_error&) {
+      what = "cancelled";
+    }
+    co_return what + std::to_string(destroyed.load());
+  };
+  EXPECT_EQ(weft::run(body(), options()), "cancelled1");
+}
+
+TEST_P(Cancel, BeforeStartThrowsAtFirstSuspensionPoint) {
+  auto body = []() -> weft::task<int> {
+    std::atomic<int> steps{0};
+    auto h = weft::spawn([](std::atomic<int>& s) -> weft::task<void> {
+      s.fetch_add(1); // runs: cancellation is only seen at suspension points
+      co_await weft::yield();
+      s.fetch_add(100);
+    }(steps));
+    h.cancel();
+    try {
+      co_await h;
+    } catch (const weft::cancelled_error&) {
+    }
+    co_return steps.load();
+  };
+  const int steps = weft::run(body(), options());
+  EXPECT_LE(steps, 1); // it may start, but never passes its first suspension point
+}
+
+TEST_P(Cancel, FinishedTaskReportsFalse) {
+  auto body = []() -> weft::task<bool> {
+    auto h = weft::spawn([]() -> weft::task<int> { co_return 3; }());
+    co_await h.done();
+    const bool cancelled = h.cancel();
+    EXPECT_EQ(co_await h, 3);
+    co_return cancelled;
+  };
+  EXPECT_FALSE(weft::run(body(), options()));
+}
+
+TEST_P(Cancel, ReachesLazyTasksAwaitedByTheCancelledTask) {
+  auto body = []() -> weft::task<bool> {
+    auto inner = []() -> weft::task<void> { co_await weft::sleep(1h); };
+    auto h = weft::spawn([](auto make) -> weft::task<void> { co_await make(); }(inner));
+    co_await weft::sleep(2ms);
+    h.cancel();
+    try {
+      co_await h;
+    } catch (const weft::cancelled_error&) {
+      co_return true;
+    }
+    co_return false;
+  };
+  EXPECT_TRUE(weft::run(body(), options()));
+}
+
+TEST_P(Cancel, PropagatesToAnAwaitedSpawnedTask) {
+  // Cancelling the outer task while it awaits a handle cancels the inner task too, as
+  // asyncio does; the outer waits for the inner to end.
+  auto body = []() -> weft::task<std::string> {
+    std::atomic<int> inner_destroyed{0};
+    auto outer = weft::spawn([](std::atomic<int>& d) -> weft::task<void> {
+      auto inner = weft::spawn([](std::atomic<int>& dd) -> weft::task<void> {
+        counter_guard g{&dd};
+        co_await weft::sleep(1h);
+      }(d));
+      co_await weft::yield(); // let the inner task be stolen or started elsewhere
+      co_await inner;
+    }(inner_destroyed));
+    co_await weft::sleep(5ms);
+    outer.cancel();
+    std::string r = "none";
+    try {
+      co_await outer;
+    } catch (const weft::cancelled_error&) {
+      r = "cancelled";
+    }
+    co_return r + std::to_string(inner_destroyed.load());
+  };
+  EXPECT_EQ(weft::run(body(), options()), "cancelled1");
+}
+
+TEST_P(Cancel, CaughtCancellationLetsTheTaskFinish) {
+  auto body = []() -> weft::task<int> {
+    auto h = weft::spawn([]() -> weft::task<int> {
+      try {
+        co_await weft::sleep(1h);
+      } catch (const weft::cancelled_error&) {
+        co_return 7; // cleanup path returns a value, as a Python task may
+      }
+      co_return 0;
+    }());
+    co_await weft::sleep(2ms);
+    h.cancel();
+    co_return co_await h;
+  };
+  EXPECT_EQ(weft::run(body(), options()), 7);
+}
+
+} // namespace

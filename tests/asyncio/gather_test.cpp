@@ -1,0 +1,246 @@
+#include <weft/gather.hpp>
+
+#include <weft/run.hpp>
+#include <weft/sleep.hpp>
+#include <weft/spawn.hpp>
+#include <weft/yield.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+class Gather : public ::testing::TestWithParam<unsigned> {
+protected:
+  weft::runtime_options options() const { return {.workers = GetParam()}; }
+};
+
+INSTANTIATE_TEST_SUITE_P(Workers, Gather, ::testing::Values(1u, 2u, 4u),
+                         [](const auto& info) { return std::to_string(info.param) + "workers"; });
+
+weft::task<int> after(std::chrono::milliseconds d, int v) {
+  co_await weft::sleep(d);
+  co_return v;
+}
+
+weft::task<int> fail_after(std::chrono::milliseconds d, std::string what) {
+  co_await weft::sleep(d);
+  throw std::runtime_error(what);
+}
+
+TEST_P(Gather, TupleInArgumentOrderNotCompletionOrder) {
+  auto body = []() -> weft::task<std::tuple<int, std::string, weft::void_result>> {
+    co_return co_await weft::gather(after(20ms, 1), []() -> weft::task<std::string> { co_return "two"; }(),
+                                    []() -> weft::task<void> { co_await weft::sleep(5ms); }());
+  };
+  const auto [a, b, c] = weft::run(body(), options());
+  EXPECT_EQ(a, 1);
+  EXPECT_EQ(b, "two");
+  EXPECT_EQ(c, weft::void_result{});
+}
+
+TEST_P(Gather, VectorInInputOrder) {
+  auto body = []() -> weft::task<std::vector<int>> {
+    std::vector<weft::task<int>> ts;
+    for (int i = 0; i < 10; ++i) {
+      ts.push_back(after(std::chrono::milliseconds(10 - i), i));
+    }
+    co_return co_await weft::gather(std::move(ts));
+  };
+  EXPECT_EQ(weft::run(body(), options()), (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+TEST_P(Gather, EmptyRangeGivesEmptyResultAtOnce) {
+  auto body = []() -> weft::task<std::size_t> {
+    auto r = co_await weft::gather(std::vector<weft::task<int>>{});
+    auto h = co_await weft::gather(std::vector<weft::join_handle<int>>{});
+    co_return r.size() + h.size();
+  };
+  EXPECT_EQ(weft::run(body(), options()), 0u);
+}
+
+TEST_P(Gather, MoveOnlyResults) {
+  auto body = []() -> weft::task<int> {
+    auto [p, q] = co_await weft::gather([]() -> weft::task<std::unique_ptr<int>> { co_return std::make_unique<int>(4); }(),
+                                        []() -> weft::task<std::unique_ptr<int>> { co_return std::make_unique<int>(5); }());
+    co_return *p + *q;
+  };
+  EXPECT_EQ(weft::run(body(), options()), 9);
+}
+
+TEST_P(Gather, RethrowsFirstExceptionInTimeAfterAllChildrenFinish) {
+  auto body = []() -> weft::task<std::string> {
+    std::atomic<bool> slow_done{false};
+    auto slow = [](std::atomic<bool>& done) -> weft::task<int> {
+      co_await weft::sleep(40ms);
+      done.store(true);
+      co_return 0;
+    };
+    try {
+      (void)co_await weft::gather(fail_after(20ms, "second"), fail_after(1ms, "first"), slow(slow_done));
+    } catch (const std::runtime_error& e) {
+      // gather waited for the slow child before rethrowing.
+      co_return std::string(e.what()) + (slow_done.load() ? "+all" : "+early");
+    }
+    co_return "no exception";
+  };
+  EXPECT_EQ(weft::run(body(), options()), "first+all");
+}
+
+TEST_P(Gather, ReturnExceptionsGivesOutcomesInOrder) {
+  auto body = []() -> weft::task<std::string> {
+    auto [a, b] = co_await weft::gather(weft::return_exceptions, after(1ms, 3), fail_after(1ms, "bad"));
+    std::string r = std::to_string(a.value());
+    try {
+      (void)b.value();
+    } catch (const std::runtime_error& e) {
+      r += e.what();
+    }
+    std::vector<weft::task<int>> ts;
+    ts.push_back(fail_after(1ms, "x"));
+    ts.push_back(after(1ms, 8));
+    auto v = co_await weft::gather(weft::return_exceptions, std::move(ts));
+    r += v[0].has_exception() ? "E" : "V";
+    r += std::to_string(v[1].value());
+    co_return r;
+  };
+  EXPECT_EQ(weft::run(body(), options()), "3badE8");
+}
+
+TEST_P(Gather, ChildrenRunOnSeveralWorkers) {
+  if (GetParam() < 2) {
+    GTEST_SKIP() << "needs two workers";
+  }
+  auto body = []() -> weft::task<std::size_t> {
+    std::vector<weft::task<unsigned>> ts;
+    for (int i = 0; i < 64; ++i) {
+      ts.push_back([]() -> weft::task<unsigned> {
+        // Enough work that an idle worker has time to steal siblings.
+        volatile unsigned x = 0;
+        for (int k = 0; k < 200'000; ++k) {
+          x = x + 1;
+        }
+        co_return *weft::this_worker_index();
+      }());
+    }
+    auto where = co_await weft::gather(std::move(ts));
+    co_return std::set<unsigned>(where.begin(), where.end()).size();
+  };
+  EXPECT_GE(weft::run(body(), options()), 2u);
+}
+
+TEST_P(Gather, MillionChildren) {
+  auto body = []() -> weft::task<long> {
+    std::vector<weft::task<int>> ts;
+    ts.reserve(1'000'000);
+    for (int i = 0; i < 1'000'000; ++i) {
+      ts.push_back([](int v) -> weft::task<int> { co_return v % 7; }(i));
+    }
+    const auto r = co_await weft::gather(std::move(ts));
+    long sum = 0;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      if (r[i] != static_cast<int>(i % 7)) {
+        co_return -1;
+      }
+      sum += r[i];
+    }
+    co_return sum;
+  };
+  long want = 0;
+  for (int i = 0; i < 1'000'000; ++i) {
+    want += i % 7;
+  }
+  EXPECT_EQ(weft::run(body(), options()), want);
+}
+
+TEST_P(Gather, CancellingTheAwaiterCancelsEveryChild) {
+  auto body = []() -> weft::task<std::string> {
+    std::atomic<int> cancelled_children{0};
+    auto child = [](std::atomic<int>& n) -> weft::task<void> {
+      try {
+        co_await weft::sleep(1h);
+      } catch (const weft::cancelled_error&) {
+        n.fetch_add(1);
+        throw;
+      }
+    };
+    auto h = weft::spawn([](auto make, std::atomic<int>& n) -> weft::task<void> {
+      (void)co_await weft::gather(make(n), make(n), make(n));
+    }(child, cancelled_children));
+    co_await weft::sleep(5ms);
+    h.cancel();
+    std::string r = "none";
+    try {
+      co_await h;
+    } catch (const weft::cancelled_error&) {
+      r = "cancelled";
+    }
+    co_return r + std::to_string(cancelled_children.load());
+  };
+  EXPECT_EQ(weft::run(body(), options()), "cancelled3");
+}
+
+TEST_P(Gather, OverJoinHandles) {
+  auto body = []() -> weft::task<std::string> {
+    std::vector<weft::join_handle<int>> hs;
+    for (int i = 0; i < 5; ++i) {
+      hs.push_back(weft::spawn(after(std::chrono::milliseconds(5 - i), i * i)));
+    }
+    const auto r = co_await weft::gather(std::move(hs));
+    std::string s;
+    for (int v : r) {
+      s += std::to_string(v) + ",";
+    }
+    std::vector<weft::join_handle<int>> bad;
+    bad.push_back(weft::spawn(fail_after(1ms, "boom")));
+    bad.push_back(weft::spawn(after(3ms, 1)));
+    try {
+      (void)co_await weft::gather(std::move(bad));
+    } catch (const std::runtime_error& e) {
+      s += e.what();
+    }
+    co_return s;
+  };
+  EXPECT_EQ(weft::run(body(), options()), "0,1,4,9,16,boom");
+}
+
+TEST_P(Gather, EmptyTaskThrows) {
+  auto body = []() -> weft::task<void> {
+    auto t = after(1ms, 1);
+    auto moved = std::move(t);
+    (void)co_await weft::gather(std::move(t), std::move(moved));
+  };
+  EXPECT_THROW(weft::run(body(), options()), weft::invalid_task_error);
+}
+
+TEST_P(Gather, ManyAwaitersOnOneHandle) {
+  auto body = []() -> weft::task<int> {
+    auto h = weft::spawn(after(5ms, 11));
+    std::vector<weft::task<int>> waiters;
+    for (int i = 0; i < 50; ++i) {
+      waiters.push_back([](const weft::join_handle<int>& hh) -> weft::task<int> {
+        co_await hh.done();
+        co_return hh.is_done() ? 1 : 0;
+      }(h));
+    }
+    const auto r = co_await weft::gather(std::move(waiters));
+    int n = 0;
+    for (int v : r) {
+      n += v;
+    }
+    co_return n + co_await h;
+  };
+  EXPECT_EQ(weft::run(body(), options()), 50 + 11);
+}
+
+} // namespace
