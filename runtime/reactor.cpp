@@ -4,10 +4,13 @@
 
 #include <weft/errors.hpp>
 #include <weft/sleep.hpp>
+#include <weft/detail/deadline.hpp>
 #include <weft/yield.hpp>
 
 #include <cstddef>
 #include <system_error>
+#include <thread>
+#include <utility>
 
 namespace weft::detail {
 
@@ -162,3 +165,82 @@ void sleep_awaiter::await_resume() {
 }
 
 } // namespace weft
+
+namespace weft::detail {
+
+// state: armed -> firing -> fired, or armed -> stopped. The handler and the stopper each
+// hold one reference; the last to let go frees the op.
+struct deadline_op {
+  deadline_op(asio::io_context& io, std::chrono::steady_clock::time_point deadline, deadline_callback* c)
+      : timer(io, deadline), cb(c) {}
+  static constexpr int k_armed = 0, k_firing = 1, k_fired = 2, k_stopped = 3;
+
+  void release() noexcept {
+    // acq_rel: the last owner sees every write of the other before freeing.
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      delete this;
+    }
+  }
+
+  asio::steady_timer timer;
+  deadline_callback* cb;
+  std::atomic<int> state{k_armed};
+  std::atomic<int> refs{2};
+};
+
+namespace {
+
+// Owns the handler's reference, so a handler destroyed without running (reactor stopped
+// at shutdown) still lets go of it.
+struct deadline_ref {
+  explicit deadline_ref(deadline_op* o) noexcept : op(o) {}
+  deadline_ref(deadline_ref&& other) noexcept : op(std::exchange(other.op, nullptr)) {}
+  deadline_ref(const deadline_ref&) = delete;
+  deadline_ref& operator=(const deadline_ref&) = delete;
+  deadline_ref& operator=(deadline_ref&&) = delete;
+  ~deadline_ref() {
+    if (op != nullptr) {
+      op->release();
+    }
+  }
+  deadline_op* op;
+};
+
+} // namespace
+
+deadline_op* start_deadline(std::chrono::steady_clock::time_point deadline, deadline_callback* cb) {
+  runtime& rt = runtime::current_or_throw();
+  reactor& io = rt.scheduler().io;
+  auto* op = new deadline_op(io.context(), deadline, cb);
+  op->timer.async_wait([ref = deadline_ref(op)](const std::error_code&) {
+    int expected = deadline_op::k_armed;
+    // acq_rel: claims the right to run the callback against stop_deadline()'s CAS.
+    if (ref.op->state.compare_exchange_strong(expected, deadline_op::k_firing, std::memory_order_acq_rel)) {
+      ref.op->cb->fn(ref.op->cb);
+      // release: stop_deadline() waits for this before it lets the callback's owner go.
+      ref.op->state.store(deadline_op::k_fired, std::memory_order_release);
+    }
+  });
+  return op;
+}
+
+bool stop_deadline(deadline_op* op) noexcept {
+  int expected = deadline_op::k_armed;
+  bool fired = true;
+  // acq_rel: against the handler's CAS; exactly one of us wins.
+  if (op->state.compare_exchange_strong(expected, deadline_op::k_stopped, std::memory_order_acq_rel)) {
+    fired = false;
+    // Thread-safe against the reactor: timer operations go through its mutex-guarded queue;
+    // the handler will run soon with operation_aborted and do nothing.
+    op->timer.cancel();
+  } else {
+    // acquire: pairs with the handler's release store; wait out a running callback.
+    while (op->state.load(std::memory_order_acquire) == deadline_op::k_firing) {
+      std::this_thread::yield();
+    }
+  }
+  op->release();
+  return fired;
+}
+
+} // namespace weft::detail

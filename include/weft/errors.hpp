@@ -1,8 +1,10 @@
 #pragma once
 // The exception types weft throws. Every message says what was done to what.
 
+#include <exception>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace weft {
 
@@ -49,6 +51,42 @@ class cancelled_error : public error {
 public:
   cancelled_error() : error("task cancelled") {}
   using error::error;
+};
+
+/// Thrown by weft::wait_for, weft::timeout and as_completed when their time runs out
+/// (asyncio.TimeoutError).
+class timeout_error : public error {
+public:
+  timeout_error() : error("weft: timed out") {}
+  using error::error;
+};
+
+/// Every failure of a task group's tasks, in the order they happened (asyncio's
+/// ExceptionGroup raised by TaskGroup).
+class exception_group : public error {
+public:
+  explicit exception_group(std::vector<std::exception_ptr> exceptions)
+      : error(describe(exceptions)), m_exceptions(std::move(exceptions)) {}
+
+  [[nodiscard]] const std::vector<std::exception_ptr>& exceptions() const noexcept { return m_exceptions; }
+
+private:
+  static std::string describe(const std::vector<std::exception_ptr>& exceptions) {
+    std::string what = "weft::task_group: " + std::to_string(exceptions.size()) + " task(s) failed";
+    for (const auto& e : exceptions) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        what += "; ";
+        what += ex.what();
+      } catch (...) {
+        what += "; (unknown exception)";
+      }
+    }
+    return what;
+  }
+
+  std::vector<std::exception_ptr> m_exceptions;
 };
 
 } // namespace weft

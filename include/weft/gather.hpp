@@ -84,13 +84,17 @@ task<std::vector<outcome<T>>> gather_handle_outcomes(std::vector<join_handle<T>>
   std::vector<outcome<T>> out;
   out.reserve(handles.size());
   for (auto& h : handles) {
-    auto& r = h.handle().promise().result();
-    if (r.has_exception()) {
-      out.emplace_back(r.exception());
+    if (std::exception_ptr e = h.finished_exception()) {
+      out.emplace_back(std::move(e));
+      try {
+        (void)h.take_finished(); // frees the task; the exception is already kept
+      } catch (...) {
+      }
     } else if constexpr (std::is_void_v<T>) {
+      h.take_finished();
       out.emplace_back(void_result{});
     } else {
-      out.emplace_back(r.take());
+      out.emplace_back(h.take_finished());
     }
   }
   co_return out;

@@ -191,6 +191,24 @@ public:
   awaiter operator co_await() & noexcept { return awaiter{*this}; }
   awaiter operator co_await() && noexcept { return awaiter{*this}; }
 
+  /// For weft's combinators: takes the result of a finished task (rethrowing its
+  /// exception) and frees the task; the handle is consumed.
+  T take_finished() {
+    WEFT_ASSERT(m_handle && m_handle.promise().join().is_done());
+    const handle_type h = std::exchange(m_handle, {});
+    m_consumed = true;
+    struct frame_guard {
+      handle_type h;
+      ~frame_guard() { h.destroy(); }
+    } guard{h};
+    return h.promise().result().take();
+  }
+
+  /// For weft's combinators: the exception a finished task ended with, or null.
+  [[nodiscard]] std::exception_ptr finished_exception() const noexcept {
+    return m_handle ? m_handle.promise().result().exception() : nullptr;
+  }
+
   /// The coroutine, still owned by the handle. For weft's combinators.
   [[nodiscard]] handle_type handle() const noexcept { return m_handle; }
 

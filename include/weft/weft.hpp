@@ -11,3 +11,7 @@
 #include "weft/spawn.hpp"
 #include "weft/task.hpp"
 #include "weft/yield.hpp"
+#include "weft/wait.hpp"
+#include "weft/as_completed.hpp"
+#include "weft/timeout.hpp"
+#include "weft/task_group.hpp"

@@ -28,6 +28,13 @@ void report_unhandled_exception(std::exception_ptr e) noexcept;
 
 class promise_base;
 
+/// Notified when a spawned task finishes; registered in the task's single listener slot
+/// by wait() and as_completed(), which can take it back without a lock (see
+/// promise_base::set_listener / take_back_listener).
+struct completion_listener {
+  void (*on_complete)(completion_listener* self, promise_base& finished) noexcept = nullptr;
+};
+
 /// The lock-free completion counter of a gather, living in the awaiting frame: each child
 /// arrives when it finishes, and the one that brings it to zero resumes the awaiter.
 struct completion_counter {
@@ -70,6 +77,39 @@ public:
   void share_cancellation(cancel_state& s) noexcept { m_cancel = &s; }
 
   void set_counter(completion_counter* c) noexcept { m_counter = c; }
+
+  /// Registers l to be told when this (spawned) task finishes. Returns false, registering
+  /// nothing, if the task has already finished, or if another listener holds the slot.
+  [[nodiscard]] bool set_listener(completion_listener* l) noexcept {
+    completion_listener* expected = nullptr;
+    // acq_rel: release publishes l's fields to the completer's exchange.
+    if (!m_listener.compare_exchange_strong(expected, l, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      return false;
+    }
+    if (m_join.mark_listener() & join_state::k_done) {
+      // Finished before the mark: the completer never looks at the slot. Take it back.
+      m_listener.store(nullptr, std::memory_order_relaxed); // relaxed: only we touch it now
+      return false;
+    }
+    return true;
+  }
+
+  /// Takes l back. True if it was still registered (no notification will come); false if
+  /// the completer took it (its notification is running or has run).
+  bool take_back_listener(completion_listener* l) noexcept {
+    completion_listener* expected = l;
+    // acq_rel: against the completer's exchange; exactly one of us gets l.
+    return m_listener.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel,
+                                              std::memory_order_acquire);
+  }
+
+  /// For the completer, after complete() returned a word with k_has_listener.
+  void notify_listener() noexcept {
+    // acq_rel: acquire sees the listener's fields; release orders our result before it.
+    if (completion_listener* l = m_listener.exchange(nullptr, std::memory_order_acq_rel)) {
+      l->on_complete(l, *this);
+    }
+  }
   [[nodiscard]] completion_counter* counter() const noexcept { return m_counter; }
 
 private:
@@ -81,6 +121,7 @@ private:
   join_state m_join;
   // Set for a child of a gather: completion goes through the gather's counter.
   completion_counter* m_counter = nullptr;
+  std::atomic<completion_listener*> m_listener{nullptr};
   cancel_state m_own_cancel;
   cancel_state* m_cancel = &m_own_cancel;
 };
@@ -111,6 +152,9 @@ struct final_awaiter {
       return c->arrive();
     }
     const std::uintptr_t prev = p.join().complete();
+    if (prev & join_state::k_has_listener) {
+      p.notify_listener();
+    }
     if (prev & join_state::k_detached) {
       if (p.result().has_exception()) {
         report_unhandled_exception(p.result().exception());
