@@ -23,6 +23,7 @@ struct workload {
   std::string name;
   std::string description;
   std::function<void(const options&)> register_all;
+  std::string compare_to = {}; // another workload whose weft ns/task the report sets beside this one's
 };
 
 /// Every workload, in report order.

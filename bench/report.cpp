@@ -23,7 +23,7 @@ struct row {
 };
 
 struct table {
-  std::string workload, description, args, base_impl;
+  std::string workload, description, args, base_impl, compare_to;
   const measured* serial = nullptr;
   std::vector<row> rows;
 };
@@ -61,7 +61,7 @@ std::vector<table> build_tables(const std::vector<measured>& results) {
       }
     }
     for (const auto& args : arg_sets) {
-      table t{w.name, w.description, args, "", nullptr, {}};
+      table t{w.name, w.description, args, "", w.compare_to, nullptr, {}};
       std::map<unsigned, row> by_workers;
       for (const auto& m : results) {
         if (m.workload != w.name || m.args != args) {
@@ -106,7 +106,18 @@ std::string today() {
   return buf;
 }
 
-void write_markdown(std::ostream& out, const std::vector<table>& tables, std::size_t reps) {
+// The median weft ns/task of workload `name` at `workers` (any args), or 0.
+double weft_ns_per_task(const std::vector<measured>& results, const std::string& name, unsigned workers) {
+  for (const auto& m : results) {
+    if (m.workload == name && m.impl == "weft" && m.workers == workers && ok(&m) && m.tasks > 0) {
+      return m.median() * 1e9 / m.tasks;
+    }
+  }
+  return 0;
+}
+
+void write_markdown(std::ostream& out, const std::vector<table>& tables, const std::vector<measured>& results,
+                    std::size_t reps) {
   out << "# weft benchmark report\n\n"
       << "Measured " << today() << " on " << std::thread::hardware_concurrency()
       << " hardware threads; each cell is the median of " << reps
@@ -132,9 +143,16 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, std::si
     if (has_serial) {
       out << " overhead/task (ns) | speed-up vs serial | weft / ideal |";
     }
+    const bool compare = !t.compare_to.empty();
+    if (compare) {
+      out << " weft / " << t.compare_to << " (ns/task) |";
+    }
     out << " steals/iter |\n|---|---|---|---|---|---|";
     if (has_serial) {
       out << "---|---|---|";
+    }
+    if (compare) {
+      out << "---|";
     }
     out << "---|\n";
     for (const auto& r : t.rows) {
@@ -152,8 +170,23 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, std::si
           out << " – | – | – |";
         }
       }
+      if (compare) {
+        const double other = weft_ns_per_task(results, t.compare_to, r.workers);
+        out << " "
+            << (ok(r.weft) && r.weft->tasks > 0 && other > 0 ? fmt("%.2f", r.weft->median() * 1e9 / r.weft->tasks / other)
+                                                              : "–")
+            << " |";
+      }
       const auto it = ok(r.weft) ? r.weft->counters.find("steals") : std::map<std::string, double>::const_iterator{};
       out << " " << (ok(r.weft) && it != r.weft->counters.end() ? fmt("%.0f", it->second) : "–") << " |\n";
+    }
+    for (const auto& r : t.rows) {
+      if (ok(r.weft)) {
+        if (auto b = r.weft->counters.find("bytes_per_pending_child"); b != r.weft->counters.end()) {
+          out << "\nHeap bytes per pending child beyond its own frame (" << r.workers
+              << " workers, fresh runtime): " << fmt("%.1f", b->second) << "\n";
+        }
+      }
     }
     out << "\n";
   }
@@ -364,7 +397,7 @@ bool report_collector::write(const std::string& dir, const options&) const {
     std::fprintf(stderr, "weft_bench: cannot write the report files in %s\n", dir.c_str());
     return false;
   }
-  write_markdown(md, tables, reps);
+  write_markdown(md, tables, m_results, reps);
   write_json(js, m_results);
   write_svg(svg, tables);
   std::printf("\nreport written to %s/report.md, report.json, report.svg\n", dir.c_str());

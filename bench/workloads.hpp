@@ -14,5 +14,8 @@ workload yield_workload();
 workload inject_workload();
 workload timer_workload();
 workload frame_alloc_workload();
+workload gather_workload();
+workload wait_first_workload();
+workload as_completed_workload();
 
 } // namespace weft::bench

@@ -140,7 +140,11 @@ public:
 private:
   struct wake {
     as_completed_range* self;
-    void operator()() const noexcept { self->wake_consumer(); }
+    void operator()() const noexcept {
+      // seq_cst: as the other wake-up reasons (see wake_consumer()).
+      self->m_cancel_woken.store(true, std::memory_order_seq_cst);
+      self->wake_consumer();
+    }
   };
   struct timer_callback : detail::deadline_callback {
     as_completed_range* owner = nullptr;
@@ -172,10 +176,22 @@ private:
     }
   }
 
+  // Resumes the consumer if what it waits for (its next slot, the deadline or a cancel)
+  // is there. A publisher of a later slot may get here first; it then hands the wait back,
+  // with the same store-then-check as park(), so the right publisher still finds it.
   void wake_consumer() noexcept {
-    // seq_cst: see publish(); whoever takes the waiter schedules it, exactly once.
-    if (void* w = m_waiter.exchange(nullptr, std::memory_order_seq_cst)) {
-      detail::schedule_internal(*m_sched, std::coroutine_handle<>::from_address(w));
+    // seq_cst: see publish(); whoever takes the waiter decides, exactly once.
+    void* w = m_waiter.exchange(nullptr, std::memory_order_seq_cst);
+    while (w != nullptr) {
+      if (ready_now_seq_cst()) {
+        detail::schedule_internal(*m_sched, std::coroutine_handle<>::from_address(w));
+        return;
+      }
+      m_waiter.store(w, std::memory_order_seq_cst);
+      if (!ready_now_seq_cst()) {
+        return;
+      }
+      w = m_waiter.exchange(nullptr, std::memory_order_seq_cst);
     }
   }
 
@@ -200,8 +216,10 @@ private:
   }
 
   bool ready_now_seq_cst() const noexcept {
-    const std::size_t r = m_read.load(std::memory_order_relaxed); // relaxed: consumer-owned
-    return m_ready[r].load(std::memory_order_seq_cst) != k_empty || m_timed_out.load(std::memory_order_seq_cst);
+    // seq_cst: the consumer publishes m_read with seq_cst before it parks again.
+    const std::size_t r = m_read.load(std::memory_order_seq_cst);
+    return (r < m_handles.size() && m_ready[r].load(std::memory_order_seq_cst) != k_empty) ||
+           m_timed_out.load(std::memory_order_seq_cst) || m_cancel_woken.load(std::memory_order_seq_cst);
   }
 
   T take_next(detail::cancel_state* cancel) {
@@ -229,6 +247,7 @@ private:
   std::atomic<std::size_t> m_read{0};
   std::atomic<void*> m_waiter{nullptr};
   std::atomic<bool> m_timed_out{false};
+  std::atomic<bool> m_cancel_woken{false};
   detail::scheduler* m_sched = nullptr;
   detail::listener_accounting m_accounting;
   timer_callback m_timer_cb;

@@ -66,16 +66,14 @@ public:
     }
     m_awaiting = awaiting;
     m_sched = tl_worker != nullptr ? tl_worker->sched : nullptr;
-    std::size_t not_done = 0;
-    for (auto& h : m_handles) {
-      not_done += h.is_done() ? 0 : 1;
-    }
+    // Every handle accounts for exactly one completion event: through its listener, or
+    // here if its task is already done (or finishes before the listener is in place).
     // relaxed: published to completers by the release of set_listener().
-    m_remaining.store(not_done, std::memory_order_relaxed);
+    m_remaining.store(m_handles.size(), std::memory_order_relaxed);
     m_registering = true;
     for (auto& h : m_handles) {
-      if (!h.is_done() && !m_accounting.add(h.handle().promise(), *this)) {
-        on_task_done(h.handle().promise()); // finished between the two checks
+      if (h.is_done() || !m_accounting.add(h.handle().promise(), *this)) {
+        on_task_done(h.handle().promise());
       }
     }
     if (m_deadline) {

@@ -1,0 +1,187 @@
+// Combinators:
+//   gather       - co_await gather(N trivial tasks), beside oneTBB task_group run x N +
+//                  wait; per child. The report also sets it against spawn_join (weft).
+//   wait_first   - spawn N tasks, then wait(first_completed) in a loop until all are
+//                  done; per completion.
+//   as_completed - as_completed over N handles; per completion.
+// The gather benchmark at N = 1,000,000 also reports the heap bytes per pending child
+// beyond the children's own frames (measured with mallinfo2 in a fresh runtime).
+#include "bench_support.hpp"
+#include "workloads.hpp"
+
+#include <weft/as_completed.hpp>
+#include <weft/gather.hpp>
+#include <weft/spawn.hpp>
+#include <weft/task.hpp>
+#include <weft/wait.hpp>
+
+#include <malloc.h>
+#include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
+
+#include <atomic>
+#include <vector>
+
+namespace weft::bench {
+namespace {
+
+weft::task<int> trivial(int v) { co_return v & 1; }
+
+std::size_t heap_in_use() { return mallinfo2().uordblks; }
+
+std::atomic<std::size_t> g_heap_when_pending{0};
+
+weft::task<int> first_child_measures(int v) {
+  // Runs first, inline, while every sibling waits on the deque: the peak of pending state.
+  g_heap_when_pending.store(heap_in_use(), std::memory_order_relaxed);
+  co_return v & 1;
+}
+
+weft::task<long> gather_n(long n, double* bytes_per_child) {
+  std::vector<weft::task<int>> ts;
+  ts.reserve(static_cast<std::size_t>(n));
+  ts.push_back(bytes_per_child != nullptr ? first_child_measures(0) : trivial(0));
+  for (long i = 1; i < n; ++i) {
+    ts.push_back(trivial(static_cast<int>(i)));
+  }
+  const std::size_t before = heap_in_use();
+  auto r = co_await weft::gather(std::move(ts));
+  if (bytes_per_child != nullptr) {
+    const double extra = static_cast<double>(g_heap_when_pending.load()) - static_cast<double>(before);
+    // The task handles in the input vector are the other per-child cost.
+    *bytes_per_child = extra / static_cast<double>(n) + static_cast<double>(sizeof(weft::task<int>));
+  }
+  long sum = 0;
+  for (int v : r) {
+    sum += v;
+  }
+  co_return sum;
+}
+
+[[gnu::noinline]] int trivial_fn(int v) noexcept { return v & 1; }
+
+void register_gather(const options& opt) {
+  const std::vector<long> sizes = opt.quick ? std::vector<long>{2, 16, 1000} : std::vector<long>{2, 16, 1000, 1'000'000};
+  for (long n : sizes) {
+    const long want = n / 2;
+    for (unsigned w : opt.threads) {
+      add(bench_name("gather", "weft", {{"children", n}}, w), [=](benchmark::State& state) {
+        weft::runtime rt({.workers = w});
+        double bytes = 0;
+        if (n >= 1'000'000 && w == opt.threads.front()) {
+          (void)rt.block_on(gather_n(n, &bytes)); // fresh runtime: the deque grows here
+        }
+        const runtime_counters counters(rt);
+        long got = 0;
+        for (auto _ : state) {
+          got = rt.block_on(gather_n(n, nullptr));
+        }
+        verify(state, got, want);
+        set_tasks(state, static_cast<double>(n));
+        counters.report(state, rt);
+        if (bytes > 0) {
+          state.counters["bytes_per_pending_child"] = bytes;
+        }
+      });
+      add(bench_name("gather", "tbb", {{"children", n}}, w), [=](benchmark::State& state) {
+        tbb::task_arena arena(static_cast<int>(w));
+        long got = 0;
+        for (auto _ : state) {
+          arena.execute([&] {
+            std::vector<int> r(static_cast<std::size_t>(n));
+            tbb::task_group tg;
+            for (long i = 0; i < n; ++i) {
+              tg.run([&r, i] { r[static_cast<std::size_t>(i)] = trivial_fn(static_cast<int>(i)); });
+            }
+            tg.wait();
+            got = 0;
+            for (int v : r) {
+              got += v;
+            }
+          });
+        }
+        verify(state, got, want);
+        set_tasks(state, static_cast<double>(n));
+      });
+    }
+  }
+}
+
+weft::task<long> wait_loop(long n) {
+  std::vector<weft::join_handle<int>> pending;
+  pending.reserve(static_cast<std::size_t>(n));
+  for (long i = 0; i < n; ++i) {
+    pending.push_back(weft::spawn(trivial(static_cast<int>(i))));
+  }
+  long done = 0;
+  while (!pending.empty()) {
+    auto r = co_await weft::wait(std::move(pending), weft::return_when::first_completed);
+    for (auto& h : r.done) {
+      done += 1 + co_await h * 0;
+    }
+    pending = std::move(r.pending);
+  }
+  co_return done;
+}
+
+weft::task<long> as_completed_loop(long n) {
+  std::vector<weft::join_handle<int>> hs;
+  hs.reserve(static_cast<std::size_t>(n));
+  for (long i = 0; i < n; ++i) {
+    hs.push_back(weft::spawn(trivial(static_cast<int>(i))));
+  }
+  long done = 0;
+  for (auto next : weft::as_completed(std::move(hs))) {
+    done += 1 + co_await next * 0;
+  }
+  co_return done;
+}
+
+void register_wait(const options& opt) {
+  const long n = opt.quick ? 200 : 2'000;
+  for (unsigned w : opt.threads) {
+    add(bench_name("wait_first", "weft", {{"handles", n}}, w), [=](benchmark::State& state) {
+      weft::runtime rt({.workers = w});
+      long got = 0;
+      for (auto _ : state) {
+        got = rt.block_on(wait_loop(n));
+      }
+      verify(state, got, n);
+      set_tasks(state, static_cast<double>(n));
+    });
+  }
+}
+
+void register_as_completed(const options& opt) {
+  const long n = opt.quick ? 1'000 : 10'000;
+  for (unsigned w : opt.threads) {
+    add(bench_name("as_completed", "weft", {{"handles", n}}, w), [=](benchmark::State& state) {
+      weft::runtime rt({.workers = w});
+      long got = 0;
+      for (auto _ : state) {
+        got = rt.block_on(as_completed_loop(n));
+      }
+      verify(state, got, n);
+      set_tasks(state, static_cast<double>(n));
+    });
+  }
+}
+
+} // namespace
+
+workload gather_workload() {
+  return {"gather", "co_await gather(N trivial tasks) (oneTBB twin: task_group run x N, wait), per child",
+          register_gather, "spawn_join"};
+}
+workload wait_first_workload() {
+  return {"wait_first",
+          "spawn N trivial tasks, then wait(first_completed) in a loop until none is pending (the pending set is "
+          "re-registered each round, so this is O(N^2) listener work in the worst case); per completion",
+          register_wait, ""};
+}
+workload as_completed_workload() {
+  return {"as_completed", "spawn N trivial tasks, take their results through as_completed; per completion",
+          register_as_completed, ""};
+}
+
+} // namespace weft::bench
