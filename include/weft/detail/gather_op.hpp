@@ -76,7 +76,16 @@ public:
     m_counter.continuation = awaiting;
     derived().for_each([&](auto& t) { t.handle().promise().set_counter(&m_counter); });
     m_on_cancel.install(parent);
+    worker_context* w = tl_worker;
     for (std::size_t i = n - 1; i >= 1; --i) {
+      if (w != nullptr) {
+        try {
+          push_local(*w, derived().handle_at(i));
+          continue;
+        } catch (...) {
+          // out of memory growing the deque: fall back to the injection queue
+        }
+      }
       schedule_from_worker(derived().handle_at(i));
     }
     return derived().handle_at(0);
