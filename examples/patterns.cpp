@@ -1,0 +1,120 @@
+// The classic asyncio patterns, ported to weft, with simulated remote calls (sleeps):
+//   1. fan out one call per order id with gather instead of a sequential loop;
+//   2. an event loop that waits FIRST_COMPLETED and injects new tasks as others finish;
+//   3. as_completed with a timeout;
+//   4. a task group where one task fails (the others are cancelled).
+#include <weft/weft.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+double ms_since(clock_type::time_point t0) {
+  return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+}
+
+weft::task<int> fetch_order(int id) {
+  co_await weft::sleep(std::chrono::milliseconds(10 + id % 5)); // a simulated RPC
+  co_return id * 10;
+}
+
+weft::task<void> fan_out() {
+  std::vector<int> ids{1, 2, 3, 4, 5, 6, 7, 8};
+  auto t0 = clock_type::now();
+  long sequential = 0;
+  for (int id : ids) {
+    sequential += co_await fetch_order(id);
+  }
+  const double seq_ms = ms_since(t0);
+
+  t0 = clock_type::now();
+  std::vector<weft::task<int>> calls;
+  for (int id : ids) {
+    calls.push_back(fetch_order(id));
+  }
+  long together = 0;
+  for (int v : co_await weft::gather(std::move(calls))) {
+    together += v;
+  }
+  std::printf("1. fan-out: sequential %.1f ms, gather %.1f ms, same result: %s\n", seq_ms, ms_since(t0),
+              sequential == together ? "yes" : "NO");
+}
+
+weft::task<void> wait_loop() {
+  std::vector<weft::join_handle<int>> pending;
+  int next_id = 0, finished = 0;
+  for (; next_id < 3; ++next_id) {
+    pending.push_back(weft::spawn(fetch_order(next_id)));
+  }
+  while (!pending.empty()) {
+    auto r = co_await weft::wait(std::move(pending), weft::return_when::first_completed);
+    for (auto& h : r.done) {
+      (void)co_await h;
+      ++finished;
+      if (next_id < 10) { // inject new work as old work finishes
+        r.pending.push_back(weft::spawn(fetch_order(next_id++)));
+      }
+    }
+    pending = std::move(r.pending);
+  }
+  std::printf("2. wait(first_completed) loop: %d tasks finished\n", finished);
+}
+
+weft::task<void> completed_with_timeout() {
+  std::vector<weft::join_handle<int>> hs;
+  hs.push_back(weft::spawn(fetch_order(1)));
+  hs.push_back(weft::spawn(fetch_order(2)));
+  hs.push_back(weft::spawn([]() -> weft::task<int> {
+    co_await weft::sleep(10s); // too slow
+    co_return -1;
+  }()));
+  int got = 0;
+  bool timed_out = false;
+  for (auto next : weft::as_completed(std::move(hs), 200ms)) {
+    try {
+      (void)co_await next;
+      ++got;
+    } catch (const weft::timeout_error&) {
+      timed_out = true;
+      break;
+    }
+  }
+  std::printf("3. as_completed with timeout: %d results, then %s\n", got, timed_out ? "timeout" : "no timeout");
+}
+
+weft::task<void> group_with_failure() {
+  try {
+    co_await weft::with_task_group([](weft::task_group& tg) -> weft::task<void> {
+      tg.spawn(fetch_order(1));
+      tg.spawn([]() -> weft::task<void> {
+        co_await weft::sleep(5ms);
+        throw std::runtime_error("payment service down");
+      }());
+      tg.spawn([]() -> weft::task<void> { co_await weft::sleep(10s); }()); // cancelled by the failure
+      co_return;
+    });
+  } catch (const weft::exception_group& g) {
+    std::printf("4. task group: %zu failure(s): %s\n", g.exceptions().size(), g.what());
+  }
+}
+
+weft::task<void> amain() {
+  co_await fan_out();
+  co_await wait_loop();
+  co_await completed_with_timeout();
+  co_await group_with_failure();
+}
+
+} // namespace
+
+int main() {
+  weft::run(amain());
+  return 0;
+}
