@@ -92,18 +92,37 @@ TEST_P(Spawn, HandleAwaitedTwiceThrows) {
   }
 }
 
-weft::task<int> count_on_worker(std::atomic<long>* counts) {
-  counts[*weft::this_worker_index()].fetch_add(1, std::memory_order_relaxed);
+struct spread_state {
+  std::vector<std::atomic<long>> per_worker;
+  std::atomic<bool> first_claimed{false};
+  std::atomic<int> home{-1};
+  std::atomic<bool> ran_elsewhere{false};
+};
+
+weft::task<int> count_on_worker(spread_state* st) {
+  const unsigned me = *weft::this_worker_index();
+  st->per_worker[me].fetch_add(1, std::memory_order_relaxed);
+  if (!st->first_claimed.exchange(true)) {
+    // The first leaf holds its worker until a leaf has run on another one (bounded), so
+    // with several workers the spread does not depend on how fast thieves wake.
+    st->home.store(static_cast<int>(me));
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (st->per_worker.size() > 1 && !st->ran_elsewhere.load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+  } else if (const int h = st->home.load(); h >= 0 && static_cast<int>(me) != h) {
+    st->ran_elsewhere.store(true);
+  }
   co_return 1;
 }
 
 // A tree of spawns whose leaves are batches of 64 spawned tasks, so thieves find work.
-weft::task<long> spawn_tree(int lo, int hi, std::atomic<long>* counts) {
+weft::task<long> spawn_tree(int lo, int hi, spread_state* st) {
   if (hi - lo <= 64) {
     std::vector<weft::join_handle<int>> hs;
     hs.reserve(static_cast<std::size_t>(hi - lo));
     for (int i = lo; i < hi; ++i) {
-      hs.push_back(weft::spawn(count_on_worker(counts)));
+      hs.push_back(weft::spawn(count_on_worker(st)));
     }
     long sum = 0;
     for (auto& h : hs) {
@@ -112,19 +131,19 @@ weft::task<long> spawn_tree(int lo, int hi, std::atomic<long>* counts) {
     co_return sum;
   }
   const int mid = lo + (hi - lo) / 2;
-  auto left = weft::spawn(spawn_tree(lo, mid, counts));
-  const long right = co_await spawn_tree(mid, hi, counts);
+  auto left = weft::spawn(spawn_tree(lo, mid, st));
+  const long right = co_await spawn_tree(mid, hi, st);
   co_return co_await left + right;
 }
 
 TEST_P(Spawn, MillionTasksAllRunAndSpreadOverWorkers) {
   constexpr int k_tasks = 1'000'000;
   const unsigned workers = GetParam();
-  std::vector<std::atomic<long>> per_worker(workers);
-  EXPECT_EQ(weft::run(spawn_tree(0, k_tasks, per_worker.data()), options()), k_tasks);
+  spread_state st{std::vector<std::atomic<long>>(workers)};
+  EXPECT_EQ(weft::run(spawn_tree(0, k_tasks, &st), options()), k_tasks);
   long sum = 0;
   int busy = 0;
-  for (auto& c : per_worker) {
+  for (auto& c : st.per_worker) {
     sum += c.load();
     busy += c.load() > 0 ? 1 : 0;
   }
@@ -139,19 +158,28 @@ TEST_P(Spawn, StealsAreCountedPerWorker) {
     GTEST_SKIP() << "stealing needs two workers";
   }
   weft::runtime rt(options());
-  // Spawn more than one worker can hold back, with work that lasts long enough for a thief.
-  auto body = []() -> weft::task<long> {
-    std::vector<weft::join_handle<long>> hs;
-    for (int i = 0; i < 64; ++i) {
-      hs.push_back(weft::spawn(fib(18)));
+  // The parent holds its worker until one of the tasks it spawned has started, which
+  // only a thief can make happen (bounded wait).
+  auto body = []() -> weft::task<bool> {
+    std::atomic<bool> started{false};
+    std::vector<weft::join_handle<void>> hs;
+    for (int i = 0; i < 8; ++i) {
+      hs.push_back(weft::spawn([](std::atomic<bool>& s) -> weft::task<void> {
+        s.store(true);
+        co_return;
+      }(started)));
     }
-    long sum = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!started.load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    const bool stolen = started.load();
     for (auto& h : hs) {
-      sum += co_await h;
+      co_await h;
     }
-    co_return sum;
+    co_return stolen;
   };
-  EXPECT_EQ(rt.block_on(body()), 64 * fib_serial(18));
+  EXPECT_TRUE(rt.block_on(body()));
   std::uint64_t steals = 0;
   for (const auto& s : rt.stats()) {
     steals += s.steals;
