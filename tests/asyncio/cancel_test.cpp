@@ -5,6 +5,8 @@
 #include <weft/spawn.hpp>
 #include <weft/yield.hpp>
 
+#include "support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -15,13 +17,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Cancel : public ::testing::TestWithParam<unsigned> {
-protected:
-  weft::runtime_options options() const { return {.workers = GetParam()}; }
-};
+class Cancel : public weft::test::with_workers {};
 
-INSTANTIATE_TEST_SUITE_P(Workers, Cancel, ::testing::Values(1u, 2u, 4u),
-                         [](const auto& info) { return std::to_string(info.param) + "workers"; });
+INSTANTIATE_TEST_SUITE_P(Workers, Cancel, weft::test::worker_counts(), weft::test::workers_name);
 
 struct counter_guard {
   std::atomic<int>* n;

@@ -5,6 +5,8 @@
 #include <weft/spawn.hpp>
 #include <weft/yield.hpp>
 
+#include "support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -21,13 +23,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Gather : public ::testing::TestWithParam<unsigned> {
-protected:
-  weft::runtime_options options() const { return {.workers = GetParam()}; }
-};
+class Gather : public weft::test::with_workers {};
 
-INSTANTIATE_TEST_SUITE_P(Workers, Gather, ::testing::Values(1u, 2u, 4u),
-                         [](const auto& info) { return std::to_string(info.param) + "workers"; });
+INSTANTIATE_TEST_SUITE_P(Workers, Gather, weft::test::worker_counts(), weft::test::workers_name);
 
 weft::task<int> after(std::chrono::milliseconds d, int v) {
   co_await weft::sleep(d);

@@ -3,6 +3,8 @@
 #include <weft/run.hpp>
 #include <weft/sleep.hpp>
 
+#include "support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,13 +16,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class TaskGroup : public ::testing::TestWithParam<unsigned> {
-protected:
-  weft::runtime_options options() const { return {.workers = GetParam()}; }
-};
+class TaskGroup : public weft::test::with_workers {};
 
-INSTANTIATE_TEST_SUITE_P(Workers, TaskGroup, ::testing::Values(1u, 2u, 4u),
-                         [](const auto& info) { return std::to_string(info.param) + "workers"; });
+INSTANTIATE_TEST_SUITE_P(Workers, TaskGroup, weft::test::worker_counts(), weft::test::workers_name);
 
 TEST_P(TaskGroup, AwaitsEveryTaskAtTheEndOfTheScope) {
   auto body = []() -> weft::task<int> {

@@ -4,6 +4,8 @@
 #include <weft/sleep.hpp>
 #include <weft/spawn.hpp>
 
+#include "support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,13 +16,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Timeout : public ::testing::TestWithParam<unsigned> {
-protected:
-  weft::runtime_options options() const { return {.workers = GetParam()}; }
-};
+class Timeout : public weft::test::with_workers {};
 
-INSTANTIATE_TEST_SUITE_P(Workers, Timeout, ::testing::Values(1u, 2u, 4u),
-                         [](const auto& info) { return std::to_string(info.param) + "workers"; });
+INSTANTIATE_TEST_SUITE_P(Workers, Timeout, weft::test::worker_counts(), weft::test::workers_name);
 
 weft::task<int> after(std::chrono::milliseconds d, int v) {
   co_await weft::sleep(d);

@@ -5,6 +5,8 @@
 #include <weft/sleep.hpp>
 #include <weft/spawn.hpp>
 
+#include "support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -16,13 +18,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Wait : public ::testing::TestWithParam<unsigned> {
-protected:
-  weft::runtime_options options() const { return {.workers = GetParam()}; }
-};
+class Wait : public weft::test::with_workers {};
 
-INSTANTIATE_TEST_SUITE_P(Workers, Wait, ::testing::Values(1u, 2u, 4u),
-                         [](const auto& info) { return std::to_string(info.param) + "workers"; });
+INSTANTIATE_TEST_SUITE_P(Workers, Wait, weft::test::worker_counts(), weft::test::workers_name);
 
 weft::task<int> after(std::chrono::milliseconds d, int v) {
   co_await weft::sleep(d);

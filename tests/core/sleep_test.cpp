@@ -5,6 +5,8 @@
 #include <weft/spawn.hpp>
 #include <weft/yield.hpp>
 
+#include "support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -18,13 +20,9 @@ namespace {
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
-class Sleep : public ::testing::TestWithParam<unsigned> {
-protected:
-  weft::runtime_options options() const { return {.workers = GetParam()}; }
-};
+class Sleep : public weft::test::with_workers {};
 
-INSTANTIATE_TEST_SUITE_P(Workers, Sleep, ::testing::Values(1u, 2u, 4u),
-                         [](const auto& info) { return std::to_string(info.param) + "workers"; });
+INSTANTIATE_TEST_SUITE_P(Workers, Sleep, weft::test::worker_counts(), weft::test::workers_name);
 
 TEST_P(Sleep, NeverReturnsEarly) {
   auto body = []() -> weft::task<int> {

@@ -5,6 +5,8 @@
 #include <weft/sleep.hpp>
 #include <weft/yield.hpp>
 
+#include "support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -22,13 +24,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Spawn : public ::testing::TestWithParam<unsigned> {
-protected:
-  weft::runtime_options options() const { return {.workers = GetParam()}; }
-};
+class Spawn : public weft::test::with_workers {};
 
-INSTANTIATE_TEST_SUITE_P(Workers, Spawn, ::testing::Values(1u, 2u, 4u),
-                         [](const auto& info) { return std::to_string(info.param) + "workers"; });
+INSTANTIATE_TEST_SUITE_P(Workers, Spawn, weft::test::worker_counts(), weft::test::workers_name);
 
 weft::task<long> fib(int n) {
   if (n < 2) {
