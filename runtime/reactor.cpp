@@ -5,6 +5,7 @@
 #include <weft/errors.hpp>
 #include <weft/sleep.hpp>
 #include <weft/detail/deadline.hpp>
+#include <weft/use_task.hpp>
 #include <weft/yield.hpp>
 
 #include <cstddef>
@@ -207,6 +208,57 @@ struct deadline_ref {
 };
 
 } // namespace
+
+asio::io_context& io_context_of(scheduler& sched) noexcept { return sched.io.context(); }
+
+bool register_io_op(scheduler& sched, io_op_node& node) { return sched.io.register_io_op(node); }
+
+void unregister_io_op(scheduler& sched, io_op_node& node) noexcept { sched.io.unregister_io_op(node); }
+
+bool reactor::register_io_op(io_op_node& node) {
+  std::lock_guard lock(m_ops_mutex);
+  if (m_ops_closed) {
+    return false;
+  }
+  node.prev = nullptr;
+  node.next = m_ops;
+  if (m_ops != nullptr) {
+    m_ops->prev = &node;
+  }
+  m_ops = &node;
+  ++m_ops_count;
+  return true;
+}
+
+void reactor::unregister_io_op(io_op_node& node) noexcept {
+  std::lock_guard lock(m_ops_mutex);
+  if (node.prev != nullptr) {
+    node.prev->next = node.next;
+  } else {
+    m_ops = node.next;
+  }
+  if (node.next != nullptr) {
+    node.next->prev = node.prev;
+  }
+  --m_ops_count;
+}
+
+void reactor::close_io_ops() noexcept {
+  std::lock_guard lock(m_ops_mutex);
+  m_ops_closed = true;
+  for (io_op_node* n = m_ops; n != nullptr; n = n->next) {
+    try {
+      asio::post(m_io, [s = n->shared] { s->signal.emit(asio::cancellation_type::terminal); });
+    } catch (...) {
+      // out of memory: that operation runs to its normal end
+    }
+  }
+}
+
+std::size_t reactor::io_ops_in_flight() noexcept {
+  std::lock_guard lock(m_ops_mutex);
+  return m_ops_count;
+}
 
 deadline_op* start_deadline(std::chrono::steady_clock::time_point deadline, deadline_callback* cb) {
   runtime& rt = runtime::current_or_throw();

@@ -19,6 +19,7 @@
 namespace weft::detail {
 
 class scheduler;
+struct io_op_node;
 
 struct timer_op;
 
@@ -72,6 +73,13 @@ public:
   void close_timers() noexcept;
   [[nodiscard]] std::size_t armed_timers() noexcept;
 
+  /// The registry of Asio operations awaited through weft::use_task (see there).
+  bool register_io_op(io_op_node& node);
+  void unregister_io_op(io_op_node& node) noexcept;
+  /// Refuses new operations and cancels the ones in flight (on the reactor thread).
+  void close_io_ops() noexcept;
+  [[nodiscard]] std::size_t io_ops_in_flight() noexcept;
+
 private:
   scheduler& m_sched;
   asio::io_context m_io{1};
@@ -82,6 +90,11 @@ private:
   timer_op* m_timers = nullptr; // guarded by m_timers_mutex
   std::size_t m_armed = 0;      // guarded by m_timers_mutex
   bool m_closed = false;        // guarded by m_timers_mutex
+
+  std::mutex m_ops_mutex;
+  io_op_node* m_ops = nullptr;  // guarded by m_ops_mutex
+  std::size_t m_ops_count = 0;  // guarded by m_ops_mutex
+  bool m_ops_closed = false;    // guarded by m_ops_mutex
 };
 
 } // namespace weft::detail

@@ -208,7 +208,8 @@ bool scheduler::quiescent() noexcept {
   // means every deque and yield list is empty (they park only then); with the injection
   // queue empty and no timer armed, nothing can make a task runnable again.
   return parked.load(std::memory_order_seq_cst) == worker_count() && !injection.non_empty() &&
-         io.armed_timers() == 0 && parked.load(std::memory_order_seq_cst) == worker_count();
+         io.armed_timers() == 0 && io.io_ops_in_flight() == 0 &&
+         parked.load(std::memory_order_seq_cst) == worker_count();
 }
 
 void scheduler::shutdown() {
@@ -225,6 +226,7 @@ void scheduler::shutdown() {
   // relaxed: suspension points poll it; the timers it would miss are cancelled below.
   signals.stopping.store(true, std::memory_order_relaxed);
   io.close_timers();
+  io.close_io_ops();
   {
     // Wait until no task can run any more. Workers notify the cv as they park; the
     // timeout covers a wake-up that lands between our check and our wait.

@@ -4,6 +4,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace weft {
@@ -51,6 +52,12 @@ class cancelled_error : public error {
 public:
   cancelled_error() : error("task cancelled") {}
   using error::error;
+};
+
+/// An I/O operation failed: carries the error code and what was being done.
+class io_error : public std::system_error {
+public:
+  io_error(std::error_code ec, const std::string& what) : std::system_error(ec, what) {}
 };
 
 /// Thrown by weft::wait_for, weft::timeout and as_completed when their time runs out

@@ -1,6 +1,7 @@
 #pragma once
 // Everything public in weft.
 
+#include "weft/as_completed.hpp"
 #include "weft/errors.hpp"
 #include "weft/gather.hpp"
 #include "weft/join_handle.hpp"
@@ -10,8 +11,8 @@
 #include "weft/sleep.hpp"
 #include "weft/spawn.hpp"
 #include "weft/task.hpp"
-#include "weft/yield.hpp"
-#include "weft/wait.hpp"
-#include "weft/as_completed.hpp"
-#include "weft/timeout.hpp"
 #include "weft/task_group.hpp"
+#include "weft/timeout.hpp"
+#include "weft/use_task.hpp"
+#include "weft/wait.hpp"
+#include "weft/yield.hpp"

@@ -1,0 +1,217 @@
+#pragma once
+// weft::use_task: a completion token that makes any Asio asynchronous operation awaitable
+// inside a weft task: `auto n = co_await sock.async_read_some(buf, weft::use_task);`.
+
+#include "weft/detail/task_promise.hpp"
+#include "weft/detail/worker_context.hpp"
+#include "weft/errors.hpp"
+
+#include <asio/async_result.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/error.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
+#include <atomic>
+#include <coroutine>
+#include <memory>
+#include <optional>
+#include <system_error>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace weft {
+
+/// The completion token type; use the weft::use_task object.
+struct use_task_t {
+  constexpr use_task_t() noexcept = default;
+};
+
+/// Completion token: `co_await op(args..., weft::use_task)` starts the operation and
+/// suspends the task until it completes.
+///
+/// Returns: the handler's arguments after the error code (none: void; one: that value;
+/// several: a std::tuple).
+/// Throws: io_error carrying the error code if the operation failed (including
+/// asio::error::eof); cancelled_error if the task was cancelled (the operation is then
+/// cancelled through its Asio cancellation slot, with cancellation_type::terminal, and
+/// awaited before the task continues).
+/// Resumes on: a pool worker (the completion runs on the reactor thread and hands the task
+/// over: one cross-thread hand-off).
+inline constexpr use_task_t use_task{};
+
+namespace detail {
+
+/// The io_context of the runtime that owns sched. Compiled.
+asio::io_context& io_context_of(scheduler& sched) noexcept;
+
+// Shared by the awaitable, the completion handler and a posted cancellation, because a
+// posted emit() may run after the awaitable is gone. Asio's cancellation_signal is not
+// thread-safe, so emit() always runs on the reactor thread, the thread that also runs the
+// operation's cancellation handler and completion.
+struct asio_cancel_state {
+  asio::cancellation_signal signal;
+};
+
+/// An operation in flight, known to the runtime so that shutdown can cancel it. Lives in
+/// the awaitable; the links are guarded by the runtime's registry mutex.
+struct io_op_node {
+  io_op_node* prev = nullptr;
+  io_op_node* next = nullptr;
+  std::shared_ptr<asio_cancel_state> shared;
+};
+
+/// Registers node; false once shutdown has begun (the operation must not start). Compiled.
+[[nodiscard]] bool register_io_op(scheduler& sched, io_op_node& node);
+/// Unregisters a node that register_io_op() accepted. Compiled.
+void unregister_io_op(scheduler& sched, io_op_node& node) noexcept;
+
+template <class Initiation, class InitArgs, class... Args>
+class asio_awaitable : private cancel_callback {
+  static constexpr bool k_has_error = sizeof...(Args) > 0 &&
+      std::is_same_v<std::decay_t<std::tuple_element_t<0, std::tuple<Args..., void>>>, std::error_code>;
+
+public:
+  asio_awaitable(Initiation init, InitArgs args) : m_init(std::move(init)), m_args(std::move(args)) {
+    fn = &asio_awaitable::on_cancel;
+  }
+  asio_awaitable(const asio_awaitable&) = delete;
+  asio_awaitable& operator=(const asio_awaitable&) = delete;
+  asio_awaitable(asio_awaitable&& other) noexcept
+      : cancel_callback(), m_init(std::move(other.m_init)), m_args(std::move(other.m_args)) {
+    fn = &asio_awaitable::on_cancel;
+  }
+  asio_awaitable& operator=(asio_awaitable&&) = delete;
+  ~asio_awaitable() { unregister(); }
+
+  bool await_ready() const noexcept { return false; }
+
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> awaiting) {
+    m_cancel = cancellation_of(awaiting);
+    if (m_cancel != nullptr && m_cancel->is_requested()) {
+      throw cancelled_error("weft::use_task: task cancelled before the operation started");
+    }
+    worker_context* w = tl_worker;
+    if (w == nullptr) {
+      throw no_runtime_error("weft::use_task awaited outside a runtime's worker");
+    }
+    m_sched = w->sched;
+    m_signals = w->signals;
+    m_awaiting = awaiting;
+    m_shared = std::make_shared<asio_cancel_state>();
+    m_node.shared = m_shared;
+    if (!register_io_op(*m_sched, m_node)) {
+      throw cancelled_error("weft::use_task: runtime is shutting down");
+    }
+    m_registered = true;
+    std::apply([this](auto&... a) { std::move(m_init)(completion{this}, std::move(a)...); }, m_args);
+    // After the initiation (which attaches the operation to the slot on this thread),
+    // before we may suspend: the gate below keeps the completion from resuming us until
+    // the callback is in place, so it never outlives this frame.
+    if (m_cancel != nullptr) {
+      if (m_cancel->install(this)) {
+        m_installed = true;
+      } else {
+        post_cancel();
+      }
+    }
+    // Two tickets: ours (setup done) and the completion's; the last one resumes.
+    // acq_rel: orders setup before the resumption and the result before our continuing.
+    return m_gate.fetch_sub(1, std::memory_order_acq_rel) != 1;
+  }
+
+  auto await_resume() {
+    if (m_installed) {
+      m_cancel->remove(this);
+    }
+    unregister();
+    auto& r = *m_result;
+    if constexpr (k_has_error) {
+      const std::error_code ec = std::get<0>(r);
+      if (ec) {
+        if (ec == asio::error::operation_aborted &&
+            ((m_cancel != nullptr && m_cancel->is_requested()) || m_signals->stopping.load(std::memory_order_relaxed))) {
+          throw cancelled_error("weft::use_task: operation cancelled");
+        }
+        throw io_error(ec, "weft::use_task: asynchronous operation failed");
+      }
+      return values_after(std::index_sequence_for<Args...>{}, r, std::integral_constant<std::size_t, 1>{});
+    } else {
+      return values_after(std::index_sequence_for<Args...>{}, r, std::integral_constant<std::size_t, 0>{});
+    }
+  }
+
+private:
+  // The handler Asio calls (on the reactor thread); it carries the cancellation slot.
+  struct completion {
+    asio_awaitable* self;
+    using cancellation_slot_type = asio::cancellation_slot;
+    cancellation_slot_type get_cancellation_slot() const noexcept { return self->m_shared->signal.slot(); }
+    void operator()(Args... args) {
+      self->m_result.emplace(std::move(args)...);
+      // acq_rel: see await_suspend().
+      if (self->m_gate.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        schedule_internal(*self->m_sched, self->m_awaiting);
+      }
+    }
+  };
+
+  template <std::size_t... I, class Tuple, std::size_t First>
+  static auto values_after(std::index_sequence<I...>, Tuple& r, std::integral_constant<std::size_t, First>) {
+    constexpr std::size_t n = sizeof...(I) - First;
+    if constexpr (n == 0) {
+      return;
+    } else if constexpr (n == 1) {
+      return std::move(std::get<First>(r));
+    } else {
+      return [&]<std::size_t... J>(std::index_sequence<J...>) {
+        return std::make_tuple(std::move(std::get<First + J>(r))...);
+      }(std::make_index_sequence<n>{});
+    }
+  }
+
+  void unregister() noexcept {
+    if (m_registered) {
+      unregister_io_op(*m_sched, m_node);
+      m_registered = false;
+    }
+  }
+
+  static void on_cancel(cancel_callback* self) noexcept { static_cast<asio_awaitable*>(self)->post_cancel(); }
+
+  void post_cancel() noexcept {
+    try {
+      asio::post(io_context_of(*m_sched), [s = m_shared] { s->signal.emit(asio::cancellation_type::terminal); });
+    } catch (...) {
+      // Out of memory: the operation runs to its normal end instead of being cut short.
+    }
+  }
+
+  Initiation m_init;
+  InitArgs m_args;
+  std::coroutine_handle<> m_awaiting;
+  scheduler* m_sched = nullptr;
+  scheduler_signals* m_signals = nullptr; // relaxed reads of stopping: a flag
+  cancel_state* m_cancel = nullptr;
+  bool m_installed = false;
+  bool m_registered = false;
+  std::shared_ptr<asio_cancel_state> m_shared;
+  io_op_node m_node;
+  std::optional<std::tuple<std::decay_t<Args>...>> m_result;
+  std::atomic<int> m_gate{2};
+};
+
+} // namespace detail
+} // namespace weft
+
+template <class... Args>
+class asio::async_result<weft::use_task_t, void(Args...)> {
+public:
+  template <class Initiation, class... InitArgs>
+  static auto initiate(Initiation init, weft::use_task_t, InitArgs... args) {
+    return weft::detail::asio_awaitable<Initiation, std::tuple<InitArgs...>, Args...>{
+        std::move(init), std::tuple<InitArgs...>{std::move(args)...}};
+  }
+};
