@@ -72,4 +72,34 @@ TEST(JoinRaceStress, HundredThousandRacesBetweenWaitersAndCompletion) {
   EXPECT_EQ(weft::run(body(seed), {.workers = 4}), k_rounds);
 }
 
+TEST(JoinRaceStress, WaitLoopsFreeTasksWhileOthersFinish) {
+  // The FIRST_COMPLETED loop frees finished tasks right after wait() returns, while other
+  // tasks are finishing: a completer must never touch a task after publishing it done.
+  const unsigned seed = weft::test::test_seed("JoinRaceStress.WaitLoops");
+  constexpr int k_tasks = 20'000;
+  auto body = [](unsigned s) -> weft::task<long> {
+    std::mt19937 rng(s);
+    std::vector<weft::join_handle<int>> pending;
+    int started = 0;
+    long finished = 0;
+    while (started < 8) {
+      pending.push_back(weft::spawn(finish_after_spin(rng() % 256)));
+      ++started;
+    }
+    while (!pending.empty()) {
+      auto r = co_await weft::wait(std::move(pending), weft::return_when::first_completed);
+      for (auto& h : r.done) {
+        finished += co_await h;
+        if (started < k_tasks) {
+          r.pending.push_back(weft::spawn(finish_after_spin(rng() % 256)));
+          ++started;
+        }
+      }
+      pending = std::move(r.pending);
+    }
+    co_return finished;
+  };
+  EXPECT_EQ(weft::run(body(seed), {.workers = 4}), k_tasks);
+}
+
 } // namespace

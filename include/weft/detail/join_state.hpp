@@ -19,7 +19,7 @@
 
 namespace weft::detail {
 
-struct alignas(8) waiter_node { // 8-aligned: the low three bits of the word are flags
+struct alignas(8) waiter_node { // 8-aligned: the low bits of the word are flags
   waiter_node* next = nullptr;
   std::coroutine_handle<> handle;
 };
@@ -28,8 +28,7 @@ class join_state {
 public:
   static constexpr std::uintptr_t k_done = 1;
   static constexpr std::uintptr_t k_detached = 2;
-  static constexpr std::uintptr_t k_has_listener = 4; // sticky: a listener was registered once
-  static constexpr std::uintptr_t k_flags = 7;
+  static constexpr std::uintptr_t k_flags = 3;
 
   [[nodiscard]] bool is_done() const noexcept {
     // acquire: pairs with the release of complete(), so the result is visible.
@@ -66,14 +65,6 @@ public:
     // acq_rel: acquire sees the result (for reporting an exception) if done; release
     // orders our last use of the handle before the task's self-destruction.
     return m_word.fetch_or(k_detached, std::memory_order_acq_rel);
-  }
-
-  /// Marks that a listener may be registered. Returns the previous word: if its done bit
-  /// is set, the completer will not look at the listener slot.
-  std::uintptr_t mark_listener() noexcept {
-    // acq_rel: release orders the listener slot store before the mark, for complete();
-    // acquire sees the result if the task is already done.
-    return m_word.fetch_or(k_has_listener, std::memory_order_acq_rel);
   }
 
   static waiter_node* list_of(std::uintptr_t word) noexcept {

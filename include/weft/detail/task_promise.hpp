@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstddef>
 #include <exception>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -77,21 +78,25 @@ public:
   void share_cancellation(cancel_state& s) noexcept { m_cancel = &s; }
 
   void set_counter(completion_counter* c) noexcept { m_counter = c; }
+  [[nodiscard]] completion_counter* counter() const noexcept { return m_counter; }
 
   /// Registers l to be told when this (spawned) task finishes. Returns false, registering
-  /// nothing, if the task has already finished, or if another listener holds the slot.
+  /// nothing, if the task has already finished (or another listener holds the slot).
   [[nodiscard]] bool set_listener(completion_listener* l) noexcept {
     completion_listener* expected = nullptr;
-    // acq_rel: release publishes l's fields to the completer's exchange.
-    if (!m_listener.compare_exchange_strong(expected, l, std::memory_order_acq_rel, std::memory_order_acquire)) {
-      return false;
+    // acq_rel: release publishes l's fields to the completer's exchange; acquire on
+    // failure pairs with it.
+    if (m_listener.compare_exchange_strong(expected, l, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      return true;
     }
-    if (m_join.mark_listener() & join_state::k_done) {
-      // Finished before the mark: the completer never looks at the slot. Take it back.
-      m_listener.store(nullptr, std::memory_order_relaxed); // relaxed: only we touch it now
-      return false;
+    if (expected == closed_listener()) {
+      // The task is finishing: its done bit follows within a few instructions. Wait for
+      // it so that the caller, which now counts the task as finished, sees it done.
+      while (!m_join.is_done()) {
+        std::this_thread::yield();
+      }
     }
-    return true;
+    return false;
   }
 
   /// Takes l back. True if it was still registered (no notification will come); false if
@@ -103,16 +108,23 @@ public:
                                               std::memory_order_acquire);
   }
 
-  /// For the completer, after complete() returned a word with k_has_listener.
-  void notify_listener() noexcept {
-    // acq_rel: acquire sees the listener's fields; release orders our result before it.
-    if (completion_listener* l = m_listener.exchange(nullptr, std::memory_order_acq_rel)) {
-      l->on_complete(l, *this);
-    }
+  /// For the completer, before it publishes completion: closes the slot and returns the
+  /// listener it held, if any. After completion is published the owner may free this
+  /// frame, so the slot must be emptied first; the listener itself stays alive until its
+  /// notification is counted (listener_accounting).
+  completion_listener* close_listener_slot() noexcept {
+    // acq_rel: acquire sees the listener's fields; release orders the result before it.
+    completion_listener* l = m_listener.exchange(closed_listener(), std::memory_order_acq_rel);
+    return l == closed_listener() ? nullptr : l;
   }
-  [[nodiscard]] completion_counter* counter() const noexcept { return m_counter; }
 
 private:
+  static completion_listener* closed_listener() noexcept {
+    // A unique address no listener can have.
+    static completion_listener marker;
+    return &marker;
+  }
+
   // Who runs next when this task finishes, when exactly one party can be waiting and it is
   // known before the task starts: the awaiter of a lazy task, or a joiner that took the
   // spawned task back from its own deque. Written before the task is resumed; null for a
@@ -151,9 +163,12 @@ struct final_awaiter {
       }
       return c->arrive();
     }
+    completion_listener* listener = p.close_listener_slot();
     const std::uintptr_t prev = p.join().complete();
-    if (prev & join_state::k_has_listener) {
-      p.notify_listener();
+    if (listener != nullptr) {
+      // The frame is still alive: its owner is the combinator behind the listener, which
+      // waits for this notification before it lets go of the task.
+      listener->on_complete(listener, p);
     }
     if (prev & join_state::k_detached) {
       if (p.result().has_exception()) {
