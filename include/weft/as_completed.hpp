@@ -184,7 +184,12 @@ private:
     void* w = m_waiter.exchange(nullptr, std::memory_order_seq_cst);
     while (w != nullptr) {
       if (ready_now_seq_cst()) {
-        detail::schedule_internal(*m_sched, std::coroutine_handle<>::from_address(w));
+        // The park gate: park() may still be running on the consumer's thread; the last of
+        // us to pass resumes the consumer (see park()). Nothing of *this is touched after.
+        // acq_rel: orders park()'s last reads before the consumer's resumption.
+        if (m_park_gate.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          detail::schedule_internal(*m_sched, std::coroutine_handle<>::from_address(w));
+        }
         return;
       }
       m_waiter.store(w, std::memory_order_seq_cst);
@@ -201,18 +206,22 @@ private:
            m_timed_out.load(std::memory_order_acquire) || r >= m_handles.size();
   }
 
-  // Returns false if there is no need to suspend after all.
+  // Returns false if there is no need to suspend after all. Once the waiter is published
+  // a waker may resume the consumer elsewhere, which may then destroy *this; the two-ticket
+  // gate keeps that from happening before park() has finished reading.
   bool park(std::coroutine_handle<> awaiting) noexcept {
     if (m_sched == nullptr && detail::tl_worker != nullptr) {
       m_sched = detail::tl_worker->sched;
     }
+    // relaxed: published by the seq_cst store of the waiter below.
+    m_park_gate.store(2, std::memory_order_relaxed);
     // seq_cst: the consumer's store in the Dekker pair with publish() and deadline_passed().
     m_waiter.store(awaiting.address(), std::memory_order_seq_cst);
-    if (ready_now_seq_cst()) {
-      // Take the waiter back unless a publisher already took it (then it resumes us).
-      return m_waiter.exchange(nullptr, std::memory_order_seq_cst) == nullptr;
+    if (ready_now_seq_cst() && m_waiter.exchange(nullptr, std::memory_order_seq_cst) != nullptr) {
+      return false; // took the waiter back: nobody else will resume us
     }
-    return true;
+    // acq_rel: see wake_consumer().
+    return m_park_gate.fetch_sub(1, std::memory_order_acq_rel) != 1;
   }
 
   bool ready_now_seq_cst() const noexcept {
@@ -246,6 +255,7 @@ private:
   std::atomic<std::size_t> m_write{0};
   std::atomic<std::size_t> m_read{0};
   std::atomic<void*> m_waiter{nullptr};
+  std::atomic<int> m_park_gate{2};
   std::atomic<bool> m_timed_out{false};
   std::atomic<bool> m_cancel_woken{false};
   detail::scheduler* m_sched = nullptr;

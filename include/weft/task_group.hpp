@@ -82,16 +82,21 @@ public:
 
   [[nodiscard]] bool all_done() const noexcept { return m_live.load(std::memory_order_acquire) == 0; }
 
-  // Returns false if there is no need to suspend.
+  // Returns false if there is no need to suspend. Once the joiner is published a child
+  // may resume it elsewhere, and the group may then be freed; the two-ticket gate keeps
+  // the resumption waiting until park() has finished reading.
   bool park(std::coroutine_handle<> joiner, scheduler* sched) noexcept {
     m_sched = sched;
+    // relaxed: published by the seq_cst store of the joiner below.
+    m_park_gate.store(2, std::memory_order_relaxed);
     // seq_cst: Dekker pair with on_child_done() (decrement of m_live, then exchange).
     m_joiner.store(joiner.address(), std::memory_order_seq_cst);
-    if (m_live.load(std::memory_order_seq_cst) == 0) {
-      // Everyone finished meanwhile: take the joiner back unless a child already did.
-      return m_joiner.exchange(nullptr, std::memory_order_seq_cst) == nullptr;
+    if (m_live.load(std::memory_order_seq_cst) == 0 &&
+        m_joiner.exchange(nullptr, std::memory_order_seq_cst) != nullptr) {
+      return false; // everyone finished meanwhile and we took the joiner back
     }
-    return true;
+    // acq_rel: the last of park() and the waking child resumes the joiner.
+    return m_park_gate.fetch_sub(1, std::memory_order_acq_rel) != 1;
   }
 
   void finish_join(bool joiner_cancelled) {
@@ -150,7 +155,10 @@ private:
     // seq_cst: the child's half of the Dekker pair with park().
     if (m_live.fetch_sub(1, std::memory_order_seq_cst) == 1) {
       if (void* j = m_joiner.exchange(nullptr, std::memory_order_seq_cst)) {
-        schedule_internal(*m_sched, std::coroutine_handle<>::from_address(j));
+        // acq_rel: see park().
+        if (m_park_gate.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          schedule_internal(*m_sched, std::coroutine_handle<>::from_address(j));
+        }
       }
     }
   }
@@ -163,6 +171,7 @@ private:
   bool m_closed = false;
   std::atomic<std::size_t> m_live{0};   // tasks not yet finished
   std::atomic<void*> m_joiner{nullptr}; // the task suspended in join(), if any
+  std::atomic<int> m_park_gate{2};      // see park()
   scheduler* m_sched = nullptr;         // written by park() before it publishes m_joiner
 };
 

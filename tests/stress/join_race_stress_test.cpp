@@ -3,6 +3,7 @@
 // exactly once and see the task done. Seeds are printed; WEFT_SEED replays.
 #include <weft/join_handle.hpp>
 
+#include <weft/as_completed.hpp>
 #include <weft/gather.hpp>
 #include <weft/run.hpp>
 #include <weft/spawn.hpp>
@@ -100,6 +101,30 @@ TEST(JoinRaceStress, WaitLoopsFreeTasksWhileOthersFinish) {
     co_return finished;
   };
   EXPECT_EQ(weft::run(body(seed), {.workers = 4}), k_tasks);
+}
+
+TEST(JoinRaceStress, AsCompletedRangesEndWhileTasksFinish) {
+  // Each round's range is destroyed as soon as its last result is taken, while publishers
+  // of that result may still be finishing their wake-up.
+  const unsigned seed = weft::test::test_seed("JoinRaceStress.AsCompleted");
+  constexpr int k_rounds = 20'000;
+  auto body = [](unsigned s) -> weft::task<long> {
+    std::mt19937 rng(s);
+    long taken = 0;
+    for (int round = 0; round < k_rounds; ++round) {
+      std::vector<weft::join_handle<int>> hs;
+      const int n = 1 + static_cast<int>(rng() % 4);
+      for (int i = 0; i < n; ++i) {
+        hs.push_back(weft::spawn(finish_after_spin(rng() % 128)));
+      }
+      for (auto next : weft::as_completed(std::move(hs))) {
+        taken += co_await next;
+      }
+      taken -= n - 1;
+    }
+    co_return taken;
+  };
+  EXPECT_EQ(weft::run(body(seed), {.workers = 4}), k_rounds);
 }
 
 } // namespace
