@@ -4,6 +4,7 @@
 #include <weft/runtime.hpp>
 
 #include <benchmark/benchmark.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <cstdint>
 #include <functional>
@@ -57,6 +58,51 @@ bool verify(benchmark::State& state, const T& got, const T& want) {
     return false;
   }
   return true;
+}
+
+/// Registers the usual weft twin: a runtime of `workers`, `make_task()` run by block_on
+/// each iteration, its result checked against want, runtime counters reported.
+template <class MakeTask, class T>
+void add_weft(const std::string& name, unsigned workers, MakeTask make_task, T want, double tasks) {
+  add(name, [=](benchmark::State& state) {
+    weft::runtime rt({.workers = workers});
+    const runtime_counters counters(rt);
+    T got{};
+    for (auto _ : state) {
+      got = rt.block_on(make_task());
+    }
+    verify(state, got, want);
+    set_tasks(state, tasks);
+    counters.report(state, rt);
+  });
+}
+
+/// Registers the usual oneTBB twin: `run()` inside a task_arena of `workers` threads.
+template <class Run, class T>
+void add_tbb(const std::string& name, unsigned workers, Run run, T want, double tasks) {
+  add(name, [=](benchmark::State& state) {
+    tbb::task_arena arena(static_cast<int>(workers));
+    T got{};
+    for (auto _ : state) {
+      arena.execute([&] { got = run(); });
+    }
+    verify(state, got, want);
+    set_tasks(state, tasks);
+  });
+}
+
+/// Registers the serial twin: `run()` on the benchmark thread.
+template <class Run, class T>
+void add_serial(const std::string& name, Run run, T want, double tasks) {
+  add(name, [=](benchmark::State& state) {
+    T got{};
+    for (auto _ : state) {
+      got = run();
+      benchmark::DoNotOptimize(got);
+    }
+    verify(state, got, want);
+    set_tasks(state, tasks);
+  });
 }
 
 } // namespace weft::bench

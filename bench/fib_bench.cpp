@@ -49,36 +49,11 @@ double fib_calls(int n) {
 void register_fib(const options& opt) {
   const int n = opt.quick ? 18 : 27;
   const long want = fib_serial(n);
-  add(bench_name("fib", "serial", {{"n", n}}, 0), [n, want](benchmark::State& state) {
-    long got = 0;
-    for (auto _ : state) {
-      got = fib_serial(n);
-      benchmark::DoNotOptimize(got);
-    }
-    verify(state, got, want);
-    set_tasks(state, fib_calls(n));
-  });
+  const double tasks = fib_calls(n);
+  add_serial(bench_name("fib", "serial", {{"n", n}}, 0), [n] { return fib_serial(n); }, want, tasks);
   for (unsigned w : opt.threads) {
-    add(bench_name("fib", "weft", {{"n", n}}, w), [n, w, want](benchmark::State& state) {
-      weft::runtime rt({.workers = w});
-      const runtime_counters counters(rt);
-      long got = 0;
-      for (auto _ : state) {
-        got = rt.block_on(fib_weft(n));
-      }
-      verify(state, got, want);
-      set_tasks(state, fib_calls(n));
-      counters.report(state, rt);
-    });
-    add(bench_name("fib", "tbb", {{"n", n}}, w), [n, w, want](benchmark::State& state) {
-      tbb::task_arena arena(static_cast<int>(w));
-      long got = 0;
-      for (auto _ : state) {
-        arena.execute([&] { got = fib_tbb(n); });
-      }
-      verify(state, got, want);
-      set_tasks(state, fib_calls(n));
-    });
+    add_weft(bench_name("fib", "weft", {{"n", n}}, w), w, [n] { return fib_weft(n); }, want, tasks);
+    add_tbb(bench_name("fib", "tbb", {{"n", n}}, w), w, [n] { return fib_tbb(n); }, want, tasks);
   }
 }
 

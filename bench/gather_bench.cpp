@@ -173,30 +173,16 @@ weft::task<long> as_completed_loop(long n) {
 void register_wait(const options& opt) {
   const long n = opt.quick ? 200 : 2'000;
   for (unsigned w : opt.threads) {
-    add(bench_name("wait_first", "weft", {{"handles", n}}, w), [=](benchmark::State& state) {
-      weft::runtime rt({.workers = w});
-      long got = 0;
-      for (auto _ : state) {
-        got = rt.block_on(wait_loop(n));
-      }
-      verify(state, got, n);
-      set_tasks(state, static_cast<double>(n));
-    });
+    add_weft(bench_name("wait_first", "weft", {{"handles", n}}, w), w, [n] { return wait_loop(n); }, n,
+             static_cast<double>(n));
   }
 }
 
 void register_as_completed(const options& opt) {
   const long n = opt.quick ? 1'000 : 10'000;
   for (unsigned w : opt.threads) {
-    add(bench_name("as_completed", "weft", {{"handles", n}}, w), [=](benchmark::State& state) {
-      weft::runtime rt({.workers = w});
-      long got = 0;
-      for (auto _ : state) {
-        got = rt.block_on(as_completed_loop(n));
-      }
-      verify(state, got, n);
-      set_tasks(state, static_cast<double>(n));
-    });
+    add_weft(bench_name("as_completed", "weft", {{"handles", n}}, w), w, [n] { return as_completed_loop(n); }, n,
+             static_cast<double>(n));
   }
 }
 

@@ -43,45 +43,31 @@ weft::task<long> spawn_join_loop(long n) {
   co_return done;
 }
 
+long empty_calls(long n) {
+  for (long i = 0; i < n; ++i) {
+    empty_fn();
+  }
+  return n;
+}
+
+long tbb_spawn_join_loop(long n) {
+  long done = 0;
+  tbb::task_group tg;
+  for (long i = 0; i < n; ++i) {
+    tg.run([] { empty_fn(); });
+    tg.wait();
+    ++done;
+  }
+  return done;
+}
+
 void register_spawn_join(const options& opt) {
   const long n = opt.quick ? 10'000 : 1'000'000;
-  add(bench_name("spawn_join", "serial", {{"tasks", n}}, 0), [=](benchmark::State& state) {
-    for (auto _ : state) {
-      for (long i = 0; i < n; ++i) {
-        empty_fn();
-      }
-    }
-    set_tasks(state, static_cast<double>(n));
-  });
+  const double tasks = static_cast<double>(n);
+  add_serial(bench_name("spawn_join", "serial", {{"tasks", n}}, 0), [n] { return empty_calls(n); }, n, tasks);
   for (unsigned w : opt.threads) {
-    add(bench_name("spawn_join", "weft", {{"tasks", n}}, w), [=](benchmark::State& state) {
-      weft::runtime rt({.workers = w});
-      const runtime_counters counters(rt);
-      long got = 0;
-      for (auto _ : state) {
-        got = rt.block_on(spawn_join_loop(n));
-      }
-      verify(state, got, n);
-      set_tasks(state, static_cast<double>(n));
-      counters.report(state, rt);
-    });
-    add(bench_name("spawn_join", "tbb", {{"tasks", n}}, w), [=](benchmark::State& state) {
-      tbb::task_arena arena(static_cast<int>(w));
-      long got = 0;
-      for (auto _ : state) {
-        arena.execute([&] {
-          got = 0;
-          tbb::task_group tg;
-          for (long i = 0; i < n; ++i) {
-            tg.run([] { empty_fn(); });
-            tg.wait();
-            ++got;
-          }
-        });
-      }
-      verify(state, got, n);
-      set_tasks(state, static_cast<double>(n));
-    });
+    add_weft(bench_name("spawn_join", "weft", {{"tasks", n}}, w), w, [n] { return spawn_join_loop(n); }, n, tasks);
+    add_tbb(bench_name("spawn_join", "tbb", {{"tasks", n}}, w), w, [n] { return tbb_spawn_join_loop(n); }, n, tasks);
   }
 }
 

@@ -106,36 +106,11 @@ void register_nqueens(const options& opt) {
   const int n = opt.quick ? 8 : 12;
   const long want = nqueens_serial(n);
   const double tasks = nqueens_tasks(board{}, n, 0);
-  add(bench_name("nqueens", "serial", {{"n", n}}, 0), [=](benchmark::State& state) {
-    long got = 0;
-    for (auto _ : state) {
-      got = nqueens_serial(n);
-      benchmark::DoNotOptimize(got);
-    }
-    verify(state, got, want);
-    set_tasks(state, tasks);
-  });
+  add_serial(bench_name("nqueens", "serial", {{"n", n}}, 0), [n] { return nqueens_serial(n); }, want, tasks);
   for (unsigned w : opt.threads) {
-    add(bench_name("nqueens", "weft", {{"n", n}}, w), [=](benchmark::State& state) {
-      weft::runtime rt({.workers = w});
-      const runtime_counters counters(rt);
-      long got = 0;
-      for (auto _ : state) {
-        got = rt.block_on(nqueens_weft(board{}, n, 0));
-      }
-      verify(state, got, want);
-      set_tasks(state, tasks);
-      counters.report(state, rt);
-    });
-    add(bench_name("nqueens", "tbb", {{"n", n}}, w), [=](benchmark::State& state) {
-      tbb::task_arena arena(static_cast<int>(w));
-      long got = 0;
-      for (auto _ : state) {
-        arena.execute([&] { got = nqueens_tbb(board{}, n, 0); });
-      }
-      verify(state, got, want);
-      set_tasks(state, tasks);
-    });
+    add_weft(bench_name("nqueens", "weft", {{"n", n}}, w), w, [n] { return nqueens_weft(board{}, n, 0); }, want,
+             tasks);
+    add_tbb(bench_name("nqueens", "tbb", {{"n", n}}, w), w, [n] { return nqueens_tbb(board{}, n, 0); }, want, tasks);
   }
 }
 

@@ -75,36 +75,13 @@ void register_skynet(const options& opt) {
   const long size = opt.quick ? 10'000 : 1'000'000;
   const long want = size * (size - 1) / 2;
   const double tasks = skynet_tasks(size);
-  add(bench_name("skynet", "serial", {{"leaves", size}}, 0), [=](benchmark::State& state) {
-    long got = 0;
-    for (auto _ : state) {
-      got = skynet_serial(0, size);
-      benchmark::DoNotOptimize(got);
-    }
-    verify(state, got, want);
-    set_tasks(state, tasks);
-  });
+  add_serial(bench_name("skynet", "serial", {{"leaves", size}}, 0), [size] { return skynet_serial(0, size); }, want,
+             tasks);
   for (unsigned w : opt.threads) {
-    add(bench_name("skynet", "weft", {{"leaves", size}}, w), [=](benchmark::State& state) {
-      weft::runtime rt({.workers = w});
-      const runtime_counters counters(rt);
-      long got = 0;
-      for (auto _ : state) {
-        got = rt.block_on(skynet_weft(0, size));
-      }
-      verify(state, got, want);
-      set_tasks(state, tasks);
-      counters.report(state, rt);
-    });
-    add(bench_name("skynet", "tbb", {{"leaves", size}}, w), [=](benchmark::State& state) {
-      tbb::task_arena arena(static_cast<int>(w));
-      long got = 0;
-      for (auto _ : state) {
-        arena.execute([&] { got = skynet_tbb(0, size); });
-      }
-      verify(state, got, want);
-      set_tasks(state, tasks);
-    });
+    add_weft(bench_name("skynet", "weft", {{"leaves", size}}, w), w, [size] { return skynet_weft(0, size); }, want,
+             tasks);
+    add_tbb(bench_name("skynet", "tbb", {{"leaves", size}}, w), w, [size] { return skynet_tbb(0, size); }, want,
+            tasks);
   }
 }
 
