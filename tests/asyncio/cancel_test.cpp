@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -50,16 +51,26 @@ TEST_P(Cancel, InterruptsSleepAndRunsDestructors) {
 TEST_P(Cancel, BeforeStartThrowsAtFirstSuspensionPoint) {
   auto body = []() -> weft::task<int> {
     std::atomic<int> steps{0};
-    auto h = weft::spawn([](std::atomic<int>& s) -> weft::task<void> {
+    std::atomic<bool> cancel_sent{false};
+    // The child may start on another worker at once; it holds before its first suspension
+    // point until cancel() has been called, so the outcome does not depend on timing.
+    auto h = weft::spawn([](std::atomic<int>& s, std::atomic<bool>& sent) -> weft::task<void> {
       s.fetch_add(1); // runs: cancellation is only seen at suspension points
+      while (!sent.load(std::memory_order_acquire)) {
+        std::this_thread::yield();
+      }
       co_await weft::yield();
       s.fetch_add(100);
-    }(steps));
-    h.cancel();
+    }(steps, cancel_sent));
+    EXPECT_TRUE(h.cancel());
+    cancel_sent.store(true, std::memory_order_release);
+    bool threw = false;
     try {
       co_await h;
     } catch (const weft::cancelled_error&) {
+      threw = true;
     }
+    EXPECT_TRUE(threw);
     co_return steps.load();
   };
   const int steps = weft::run(body(), options());
