@@ -211,11 +211,11 @@ struct deadline_ref {
 
 asio::io_context& io_context_of(scheduler& sched) noexcept { return sched.io.context(); }
 
-bool register_io_op(scheduler& sched, io_op_node& node) { return sched.io.register_io_op(node); }
+bool register_pending_op(scheduler& sched, pending_op_node& node) { return sched.io.register_pending_op(node); }
 
-void unregister_io_op(scheduler& sched, io_op_node& node) noexcept { sched.io.unregister_io_op(node); }
+void unregister_pending_op(scheduler& sched, pending_op_node& node) noexcept { sched.io.unregister_pending_op(node); }
 
-bool reactor::register_io_op(io_op_node& node) {
+bool reactor::register_pending_op(pending_op_node& node) {
   std::lock_guard lock(m_ops_mutex);
   if (m_ops_closed) {
     return false;
@@ -230,7 +230,7 @@ bool reactor::register_io_op(io_op_node& node) {
   return true;
 }
 
-void reactor::unregister_io_op(io_op_node& node) noexcept {
+void reactor::unregister_pending_op(pending_op_node& node) noexcept {
   std::lock_guard lock(m_ops_mutex);
   if (node.prev != nullptr) {
     node.prev->next = node.next;
@@ -243,19 +243,15 @@ void reactor::unregister_io_op(io_op_node& node) noexcept {
   --m_ops_count;
 }
 
-void reactor::close_io_ops() noexcept {
+void reactor::close_pending_ops() noexcept {
   std::lock_guard lock(m_ops_mutex);
   m_ops_closed = true;
-  for (io_op_node* n = m_ops; n != nullptr; n = n->next) {
-    try {
-      asio::post(m_io, [s = n->shared] { s->signal.emit(asio::cancellation_type::terminal); });
-    } catch (...) {
-      // out of memory: that operation runs to its normal end
-    }
+  for (pending_op_node* n = m_ops; n != nullptr; n = n->next) {
+    n->cancel(n);
   }
 }
 
-std::size_t reactor::io_ops_in_flight() noexcept {
+std::size_t reactor::pending_ops() noexcept {
   std::lock_guard lock(m_ops_mutex);
   return m_ops_count;
 }

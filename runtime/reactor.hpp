@@ -19,7 +19,7 @@
 namespace weft::detail {
 
 class scheduler;
-struct io_op_node;
+struct pending_op_node;
 
 struct timer_op;
 
@@ -73,12 +73,13 @@ public:
   void close_timers() noexcept;
   [[nodiscard]] std::size_t armed_timers() noexcept;
 
-  /// The registry of Asio operations awaited through weft::use_task (see there).
-  bool register_io_op(io_op_node& node);
-  void unregister_io_op(io_op_node& node) noexcept;
-  /// Refuses new operations and cancels the ones in flight (on the reactor thread).
-  void close_io_ops() noexcept;
-  [[nodiscard]] std::size_t io_ops_in_flight() noexcept;
+  /// The registry of suspended operations that shutdown must cancel: Asio operations
+  /// awaited through weft::use_task, tasks queued on synchronisation primitives.
+  bool register_pending_op(pending_op_node& node);
+  void unregister_pending_op(pending_op_node& node) noexcept;
+  /// Refuses new operations and cancels the registered ones.
+  void close_pending_ops() noexcept;
+  [[nodiscard]] std::size_t pending_ops() noexcept;
 
 private:
   scheduler& m_sched;
@@ -92,7 +93,7 @@ private:
   bool m_closed = false;        // guarded by m_timers_mutex
 
   std::mutex m_ops_mutex;
-  io_op_node* m_ops = nullptr;  // guarded by m_ops_mutex
+  pending_op_node* m_ops = nullptr;  // guarded by m_ops_mutex
   std::size_t m_ops_count = 0;  // guarded by m_ops_mutex
   bool m_ops_closed = false;    // guarded by m_ops_mutex
 };

@@ -145,7 +145,8 @@ void* worker::park_or_find() noexcept {
 }
 
 scheduler::scheduler(runtime& owner, runtime_options options)
-    : io(*this), m_owner(owner), m_options(std::move(options)) {
+    : io(*this), blocking(options.max_blocking_threads, options.blocking_keep_alive), m_owner(owner),
+      m_options(std::move(options)) {
   unsigned n = m_options.workers;
   if (n == 0) {
     n = std::max(1u, std::thread::hardware_concurrency());
@@ -208,7 +209,7 @@ bool scheduler::quiescent() noexcept {
   // means every deque and yield list is empty (they park only then); with the injection
   // queue empty and no timer armed, nothing can make a task runnable again.
   return parked.load(std::memory_order_seq_cst) == worker_count() && !injection.non_empty() &&
-         io.armed_timers() == 0 && io.io_ops_in_flight() == 0 &&
+         io.armed_timers() == 0 && io.pending_ops() == 0 &&
          parked.load(std::memory_order_seq_cst) == worker_count();
 }
 
@@ -226,7 +227,8 @@ void scheduler::shutdown() {
   // relaxed: suspension points poll it; the timers it would miss are cancelled below.
   signals.stopping.store(true, std::memory_order_relaxed);
   io.close_timers();
-  io.close_io_ops();
+  blocking.close();
+  io.close_pending_ops();
   {
     // Wait until no task can run any more. Workers notify the cv as they park; the
     // timeout covers a wake-up that lands between our check and our wait.

@@ -2,6 +2,7 @@
 // The pool behind weft::runtime: workers with Chase-Lev deques, an injection queue, an
 // event count to park idle workers, and the reactor thread. Protocols: docs/design.md.
 
+#include "blocking_pool.hpp"
 #include "event_count.hpp"
 #include "injection_queue.hpp"
 #include "reactor.hpp"
@@ -78,6 +79,7 @@ public:
   injection_queue injection;
   event_count idle{signals.sleepers};
   reactor io;
+  blocking_pool blocking;
 
   // Used by workers.
   worker& worker_at(unsigned i) noexcept { return *m_workers[i]; }

@@ -46,6 +46,21 @@ public:
   using error::error;
 };
 
+/// A synchronisation primitive was misused: unlocking a mutex that is not locked,
+/// releasing a bounded_semaphore more often than it was acquired, queue::task_done() called
+/// more often than items were put (asyncio raises RuntimeError or ValueError).
+class usage_error : public error {
+public:
+  using error::error;
+};
+
+/// A barrier was aborted or reset while a task waited on it (asyncio.BrokenBarrierError).
+class broken_barrier_error : public error {
+public:
+  broken_barrier_error() : error("weft::barrier: barrier is broken") {}
+  using error::error;
+};
+
 /// Thrown at a suspension point of a task that was cancelled (asyncio.CancelledError).
 /// During shutdown every suspension point throws it, so pending tasks unwind with RAII.
 class cancelled_error : public error {

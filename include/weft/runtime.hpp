@@ -6,6 +6,8 @@
 #include "weft/join_handle.hpp"
 #include "weft/task.hpp"
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -29,6 +31,11 @@ struct runtime_options {
   /// Default: print it to stderr and continue. It runs on the worker that finished the
   /// task and must not throw.
   std::function<void(std::exception_ptr)> on_unhandled_exception{};
+  /// Threads of the blocking pool that runs weft::to_thread calls (started on demand);
+  /// calls beyond it wait in a FIFO queue. 0 is taken as 1.
+  std::size_t max_blocking_threads = 64;
+  /// How long an idle blocking thread waits for work before it leaves.
+  std::chrono::milliseconds blocking_keep_alive{10'000};
 };
 
 /// Counters of one worker, for benchmarks and diagnostics.

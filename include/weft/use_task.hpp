@@ -2,6 +2,7 @@
 // weft::use_task: a completion token that makes any Asio asynchronous operation awaitable
 // inside a weft task: `auto n = co_await sock.async_read_some(buf, weft::use_task);`.
 
+#include "weft/detail/pending_op.hpp"
 #include "weft/detail/task_promise.hpp"
 #include "weft/detail/worker_context.hpp"
 #include "weft/errors.hpp"
@@ -54,18 +55,20 @@ struct asio_cancel_state {
   asio::cancellation_signal signal;
 };
 
-/// An operation in flight, known to the runtime so that shutdown can cancel it. Lives in
-/// the awaitable; the links are guarded by the runtime's registry mutex.
-struct io_op_node {
-  io_op_node* prev = nullptr;
-  io_op_node* next = nullptr;
+/// An Asio operation in flight, known to the runtime so that shutdown can cancel it.
+struct io_op_node : pending_op_node {
+  asio::io_context* io = nullptr;
   std::shared_ptr<asio_cancel_state> shared;
 };
 
-/// Registers node; false once shutdown has begun (the operation must not start). Compiled.
-[[nodiscard]] bool register_io_op(scheduler& sched, io_op_node& node);
-/// Unregisters a node that register_io_op() accepted. Compiled.
-void unregister_io_op(scheduler& sched, io_op_node& node) noexcept;
+/// Posts a terminal cancellation of the operation to the reactor thread.
+inline void post_io_cancel(asio::io_context& io, const std::shared_ptr<asio_cancel_state>& shared) noexcept {
+  try {
+    asio::post(io, [s = shared] { s->signal.emit(asio::cancellation_type::terminal); });
+  } catch (...) {
+    // Out of memory: the operation runs to its normal end instead of being cut short.
+  }
+}
 
 template <class Initiation, class InitArgs, class... Args>
 class asio_awaitable : private cancel_callback {
@@ -101,8 +104,13 @@ public:
     m_signals = w->signals;
     m_awaiting = awaiting;
     m_shared = std::make_shared<asio_cancel_state>();
+    m_node.io = &io_context_of(*m_sched);
     m_node.shared = m_shared;
-    if (!register_io_op(*m_sched, m_node)) {
+    m_node.cancel = [](pending_op_node* n) noexcept {
+      auto* self = static_cast<io_op_node*>(n);
+      post_io_cancel(*self->io, self->shared);
+    };
+    if (!register_pending_op(*m_sched, m_node)) {
       throw cancelled_error("weft::use_task: runtime is shutting down");
     }
     m_registered = true;
@@ -174,20 +182,14 @@ private:
 
   void unregister() noexcept {
     if (m_registered) {
-      unregister_io_op(*m_sched, m_node);
+      unregister_pending_op(*m_sched, m_node);
       m_registered = false;
     }
   }
 
   static void on_cancel(cancel_callback* self) noexcept { static_cast<asio_awaitable*>(self)->post_cancel(); }
 
-  void post_cancel() noexcept {
-    try {
-      asio::post(io_context_of(*m_sched), [s = m_shared] { s->signal.emit(asio::cancellation_type::terminal); });
-    } catch (...) {
-      // Out of memory: the operation runs to its normal end instead of being cut short.
-    }
-  }
+  void post_cancel() noexcept { post_io_cancel(*m_node.io, m_shared); }
 
   Initiation m_init;
   InitArgs m_args;

@@ -1,18 +1,25 @@
 #pragma once
-// Everything public in weft.
+// Everything public in weft (weft::net lives in weft/net.hpp).
 
 #include "weft/as_completed.hpp"
+#include "weft/barrier.hpp"
+#include "weft/condition.hpp"
 #include "weft/errors.hpp"
+#include "weft/event.hpp"
 #include "weft/gather.hpp"
 #include "weft/join_handle.hpp"
+#include "weft/mutex.hpp"
 #include "weft/outcome.hpp"
+#include "weft/queue.hpp"
 #include "weft/run.hpp"
 #include "weft/runtime.hpp"
+#include "weft/semaphore.hpp"
 #include "weft/sleep.hpp"
 #include "weft/spawn.hpp"
 #include "weft/task.hpp"
 #include "weft/task_group.hpp"
 #include "weft/timeout.hpp"
+#include "weft/to_thread.hpp"
 #include "weft/use_task.hpp"
 #include "weft/wait.hpp"
 #include "weft/yield.hpp"

@@ -1,0 +1,24 @@
+#pragma once
+// A suspended operation that shutdown must cancel: an Asio operation awaited through
+// weft::use_task, or a task queued on a synchronisation primitive. The node lives in the
+// awaiting frame; the runtime keeps the nodes in a mutex-guarded intrusive list so that
+// shutdown can reach every one (docs/design.md, "Shutdown").
+
+namespace weft::detail {
+
+class scheduler;
+
+struct pending_op_node {
+  pending_op_node* prev = nullptr; // guarded by the registry's mutex
+  pending_op_node* next = nullptr; // guarded by the registry's mutex
+  /// Cancels the operation; called by shutdown with the registry's mutex held, so the
+  /// node is alive (unregistering takes the same mutex). Must not register or unregister.
+  void (*cancel)(pending_op_node* self) noexcept = nullptr;
+};
+
+/// Registers node; false once shutdown has begun (the operation must not start). Compiled.
+[[nodiscard]] bool register_pending_op(scheduler& sched, pending_op_node& node);
+/// Unregisters a node that register_pending_op() accepted. Compiled.
+void unregister_pending_op(scheduler& sched, pending_op_node& node) noexcept;
+
+} // namespace weft::detail
