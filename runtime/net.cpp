@@ -24,6 +24,7 @@
 #include <asio/ip/address.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <array>
 #include <cstdio>
 #include <span>
@@ -65,8 +66,10 @@ asio::ip::address parse_address(std::string_view host, const char* what) {
 }
 
 bool is_resource_shortage(const std::error_code& ec) noexcept {
-  return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
-         ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory;
+  // Asio reports errno values in its system category; compare the numbers.
+  const int v = ec.value();
+  return ec.category() == asio::error::get_system_category() &&
+         (v == EMFILE || v == ENFILE || v == ENOBUFS || v == ENOMEM);
 }
 
 } // namespace

@@ -1,0 +1,212 @@
+#include <weft/net/tcp_stream.hpp>
+
+#include <weft/gather.hpp>
+#include <weft/join_handle.hpp>
+#include <weft/net/connect.hpp>
+#include <weft/net/tcp_listener.hpp>
+#include <weft/run.hpp>
+#include <weft/sleep.hpp>
+#include <weft/spawn.hpp>
+
+#include "net/net_support.hpp"
+#include "support.hpp"
+
+#include <asio/error.hpp>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using weft::net::tcp_listener;
+using weft::net::tcp_stream;
+
+class TcpStream : public weft::test::with_workers {};
+INSTANTIATE_TEST_SUITE_P(Workers, TcpStream, weft::test::worker_counts(), weft::test::workers_name);
+
+std::uint64_t fnv1a(std::uint64_t h, const char* data, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    h = (h ^ static_cast<unsigned char>(data[i])) * 1099511628211ULL;
+  }
+  return h;
+}
+
+// 64 MiB of seeded pseudo-random bytes through an echo server, written in random-sized
+// chunks while a second task reads the echo: same bytes, same order.
+TEST_P(TcpStream, EchoesSixtyFourMebibytesIntact) {
+  const unsigned seed = weft::test::test_seed("TcpStream.EchoesSixtyFourMebibytesIntact");
+  auto body = [](unsigned seed) -> weft::task<bool> {
+    auto listener = tcp_listener::bind("127.0.0.1", 0);
+    auto server = weft::spawn([](tcp_listener& l) -> weft::task<void> {
+      co_await weft::test::echo_session(co_await l.accept());
+    }(listener));
+    tcp_stream client = co_await weft::net::connect("127.0.0.1", listener.local_endpoint().port());
+    constexpr std::size_t total = 64u << 20;
+    std::uint64_t sent_hash = 14695981039346656037ULL;
+    auto reader = weft::spawn([](tcp_stream& s) -> weft::task<std::uint64_t> {
+      std::uint64_t h = 14695981039346656037ULL;
+      std::vector<char> buf(64 * 1024);
+      std::size_t got = 0;
+      while (got < total) {
+        const std::size_t n = co_await s.read_some(asio::buffer(buf));
+        if (n == 0) {
+          break;
+        }
+        h = fnv1a(h, buf.data(), n);
+        got += n;
+      }
+      co_return got == total ? h : 0;
+    }(client));
+    std::mt19937_64 rng(seed);
+    std::vector<char> chunk(256 * 1024);
+    for (std::size_t sent = 0; sent < total;) {
+      const std::size_t n = std::min<std::size_t>(total - sent, 1 + rng() % chunk.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        chunk[i] = static_cast<char>(rng());
+      }
+      sent_hash = fnv1a(sent_hash, chunk.data(), n);
+      co_await client.write_all(asio::buffer(chunk.data(), n));
+      sent += n;
+    }
+    const std::uint64_t echoed_hash = co_await reader;
+    client.shutdown();
+    co_await server;
+    co_return echoed_hash == sent_hash;
+  };
+  EXPECT_TRUE(weft::run(body(seed), options()));
+}
+
+TEST_P(TcpStream, EndOfStreamIsAResultForReadSomeAndAnErrorForReadExact) {
+  auto body = []() -> weft::task<bool> {
+    auto listener = tcp_listener::bind("127.0.0.1", 0);
+    auto server = weft::spawn([](tcp_listener& l) -> weft::task<void> {
+      tcp_stream s = co_await l.accept();
+      co_await s.write_all(asio::buffer(std::string("abc")));
+      s.shutdown();
+      std::array<char, 8> buf;
+      (void)co_await s.read_some(asio::buffer(buf)); // until the client closes
+    }(listener));
+    tcp_stream client = co_await weft::net::connect("127.0.0.1", listener.local_endpoint().port());
+    std::array<char, 8> buf{};
+    bool eof_error = false;
+    try {
+      co_await client.read_exact(asio::buffer(buf.data(), 5)); // only 3 bytes come
+    } catch (const weft::io_error& e) {
+      eof_error = e.code() == asio::error::eof;
+    }
+    const std::size_t after = co_await client.read_some(asio::buffer(buf));
+    client.close();
+    co_await server;
+    co_return eof_error && after == 0;
+  };
+  EXPECT_TRUE(weft::run(body(), options()));
+}
+
+TEST_P(TcpStream, ReadUntilSplitsMessagesAndEnforcesItsLimit) {
+  auto body = []() -> weft::task<bool> {
+    auto listener = tcp_listener::bind("127.0.0.1", 0);
+    auto server = weft::spawn([](tcp_listener& l) -> weft::task<void> {
+      tcp_stream s = co_await l.accept();
+      co_await s.write_all(asio::buffer(std::string("one\r\ntwo\r\n") + std::string(300, 'x')));
+      s.shutdown();
+    }(listener));
+    tcp_stream client = co_await weft::net::connect("127.0.0.1", listener.local_endpoint().port());
+    std::string buffer;
+    std::size_t n = co_await client.read_until(buffer, "\r\n");
+    const std::string first = buffer.substr(0, n);
+    buffer.erase(0, n);
+    n = co_await client.read_until(buffer, "\r\n");
+    const std::string second = buffer.substr(0, n);
+    buffer.erase(0, n);
+    bool too_long = false;
+    try {
+      (void)co_await client.read_until(buffer, "\r\n", 100);
+    } catch (const weft::io_error& e) {
+      too_long = e.code() == std::errc::message_size;
+    }
+    co_await server;
+    co_return first == "one\r\n" && second == "two\r\n" && too_long;
+  };
+  EXPECT_TRUE(weft::run(body(), options()));
+}
+
+TEST_P(TcpStream, PeerResetMidReadGivesAnIoError) {
+  auto body = []() -> weft::task<bool> {
+    auto listener = tcp_listener::bind("127.0.0.1", 0);
+    auto server = weft::spawn([](tcp_listener& l) -> weft::task<void> {
+      tcp_stream s = co_await l.accept();
+      co_await s.write_all(asio::buffer(std::string("partial")));
+      s.socket().set_option(asio::socket_base::linger(true, 0)); // close() sends RST
+      s.close();
+    }(listener));
+    tcp_stream client = co_await weft::net::connect("127.0.0.1", listener.local_endpoint().port());
+    co_await server;
+    std::array<char, 64> buf{};
+    bool io_failed = false;
+    try {
+      co_await client.read_exact(asio::buffer(buf));
+    } catch (const weft::io_error&) {
+      io_failed = true;
+    }
+    co_return io_failed;
+  };
+  EXPECT_TRUE(weft::run(body(), options()));
+}
+
+TEST_P(TcpStream, CancellingAPendingReadThrowsCancelled) {
+  auto body = []() -> weft::task<bool> {
+    auto listener = tcp_listener::bind("127.0.0.1", 0);
+    auto accepted = weft::spawn(listener.accept());
+    tcp_stream client = co_await weft::net::connect("127.0.0.1", listener.local_endpoint().port());
+    tcp_stream peer = co_await accepted; // keeps the connection open, sends nothing
+    auto reader = weft::spawn([](tcp_stream& s) -> weft::task<std::size_t> {
+      std::array<char, 8> buf;
+      co_return co_await s.read_some(asio::buffer(buf));
+    }(client));
+    co_await weft::sleep(5ms);
+    reader.cancel();
+    bool cancelled = false;
+    try {
+      (void)co_await reader;
+    } catch (const weft::cancelled_error&) {
+      cancelled = true;
+    }
+    co_return cancelled && peer.is_open();
+  };
+  EXPECT_TRUE(weft::run(body(), options()));
+}
+
+TEST_P(TcpStream, ConnectResolvesNamesAndReportsRefusal) {
+  auto body = []() -> weft::task<bool> {
+    std::uint16_t port = 0;
+    {
+      auto listener = tcp_listener::bind("127.0.0.1", 0);
+      port = listener.local_endpoint().port();
+      auto accepted = weft::spawn(listener.accept());
+      tcp_stream by_name = co_await weft::net::connect("localhost", port);
+      (void)co_await accepted;
+      EXPECT_EQ(by_name.remote_endpoint().port(), port);
+    } // the listener closes: the port now refuses
+    bool refused = false;
+    try {
+      (void)co_await weft::net::connect("127.0.0.1", port);
+    } catch (const weft::io_error& e) {
+      refused = e.code() == asio::error::connection_refused;
+      EXPECT_NE(std::string(e.what()).find("127.0.0.1"), std::string::npos) << e.what();
+    }
+    co_return refused;
+  };
+  EXPECT_TRUE(weft::run(body(), options()));
+}
+
+TEST(TcpListener, BadAddressIsAnIoError) {
+  weft::runtime rt({.workers = 1});
+  EXPECT_THROW((void)tcp_listener::bind("not-an-address", 0), weft::io_error);
+}
+
+} // namespace
