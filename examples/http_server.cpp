@@ -1,0 +1,99 @@
+// examples/http_server: an HTTP/1.1 server on weft (keep-alive, pipelining, idle timeout,
+// request size limit; requests parsed by libhttp_parser).
+//
+//   http_server [--port P] [--workers N] [--idle-ms M] [--max-request-bytes B]
+//
+// Routes: GET / and /hello ("Hello, World!"), GET /json, POST /echo. Prints the port it
+// listens on; SIGINT or SIGTERM stops it and prints how many requests it served.
+
+#include "http/weft_http_server.hpp"
+
+#include <weft/join_handle.hpp>
+#include <weft/run.hpp>
+#include <weft/runtime.hpp>
+#include <weft/spawn.hpp>
+#include <weft/use_task.hpp>
+
+#include <asio/signal_set.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+struct config {
+  unsigned port = 8080;
+  unsigned workers = 0;
+  unsigned idle_ms = 10'000;
+  unsigned max_request_bytes = 16 * 1024;
+};
+
+int usage() {
+  std::fprintf(stderr, "usage: http_server [--port P] [--workers N] [--idle-ms M] [--max-request-bytes B]\n");
+  return 2;
+}
+
+bool parse_number(const char* s, unsigned& out) {
+  char* end = nullptr;
+  const unsigned long v = std::strtoul(s, &end, 10);
+  if (end == s || *end != '\0' || v > 1'000'000'000UL) {
+    return false;
+  }
+  out = static_cast<unsigned>(v);
+  return true;
+}
+
+weft::task<void> amain(config cfg) {
+  std::atomic<std::uint64_t> served{0};
+  auto listener = weft::net::tcp_listener::bind("127.0.0.1", static_cast<std::uint16_t>(cfg.port));
+  std::printf("listening on 127.0.0.1:%u\n", listener.local_endpoint().port());
+  std::fflush(stdout);
+  weft_examples::http_server_options options;
+  options.idle_timeout = std::chrono::milliseconds(cfg.idle_ms);
+  options.limits.max_request_bytes = cfg.max_request_bytes;
+  options.requests_served = &served;
+  asio::signal_set signals(weft::runtime::current()->io_context(), SIGINT, SIGTERM);
+  auto server = weft::spawn(weft_examples::serve_http(listener, options));
+  const int sig = co_await signals.async_wait(weft::use_task);
+  server.cancel();
+  try {
+    co_await server;
+  } catch (const weft::cancelled_error&) {
+  }
+  std::printf("signal %d: stopping; served %llu requests\n", sig, static_cast<unsigned long long>(served.load()));
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  config cfg;
+  for (int i = 1; i < argc; ++i) {
+    const bool has_value = i + 1 < argc;
+    unsigned* target = nullptr;
+    if (std::strcmp(argv[i], "--port") == 0) {
+      target = &cfg.port;
+    } else if (std::strcmp(argv[i], "--workers") == 0) {
+      target = &cfg.workers;
+    } else if (std::strcmp(argv[i], "--idle-ms") == 0) {
+      target = &cfg.idle_ms;
+    } else if (std::strcmp(argv[i], "--max-request-bytes") == 0) {
+      target = &cfg.max_request_bytes;
+    }
+    if (target == nullptr || !has_value || !parse_number(argv[++i], *target)) {
+      return usage();
+    }
+  }
+  if (cfg.port > 65535) {
+    return usage();
+  }
+  try {
+    weft::run(amain(cfg), {.workers = cfg.workers});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "http_server: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
