@@ -17,5 +17,7 @@ workload frame_alloc_workload();
 workload gather_workload();
 workload wait_first_workload();
 workload as_completed_workload();
+workload io_resume_workload();
+workload echo_workload();
 
 } // namespace weft::bench
