@@ -3,11 +3,11 @@
 //
 //   echo_client --port P [--connections C] [--messages M]
 
+#include "fd_limit.hpp"
+
 #include <weft/gather.hpp>
 #include <weft/net/connect.hpp>
 #include <weft/run.hpp>
-
-#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -79,12 +79,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: echo_client --port P [--connections C] [--messages M]\n");
     return 2;
   }
-  // Many connections need descriptors: raise the soft limit as far as allowed.
-  rlimit l{};
-  if (getrlimit(RLIMIT_NOFILE, &l) == 0 && l.rlim_cur < l.rlim_max) {
-    l.rlim_cur = l.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &l);
-  }
+  weft_examples::raise_fd_limit(); // many connections need many descriptors
   try {
     return weft::run(amain(static_cast<std::uint16_t>(port), connections, messages));
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 //
 // Prints the port it listens on; SIGINT or SIGTERM stops it.
 
+#include "fd_limit.hpp"
 #include <weft/errors.hpp>
 #include <weft/join_handle.hpp>
 #include <weft/net/tcp_listener.hpp>
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: echo_server [--port P]\n");
     return 2;
   }
+  weft_examples::raise_fd_limit();
   try {
     weft::run(amain(static_cast<std::uint16_t>(port)));
   } catch (const std::exception& e) {

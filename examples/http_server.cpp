@@ -1,11 +1,12 @@
 // examples/http_server: an HTTP/1.1 server on weft (keep-alive, pipelining, idle timeout,
 // request size limit; requests parsed by libhttp_parser).
 //
-//   http_server [--port P] [--workers N] [--idle-ms M] [--max-request-bytes B]
+//   http_server [--port P] [--workers N] [--idle-ms M] [--max-request-bytes B] [--spin-rounds R]
 //
 // Routes: GET / and /hello ("Hello, World!"), GET /json, POST /echo. Prints the port it
 // listens on; SIGINT or SIGTERM stops it and prints how many requests it served.
 
+#include "fd_limit.hpp"
 #include "http/weft_http_server.hpp"
 
 #include <weft/join_handle.hpp>
@@ -29,10 +30,11 @@ struct config {
   unsigned workers = 0;
   unsigned idle_ms = 10'000;
   unsigned max_request_bytes = 16 * 1024;
+  unsigned spin_rounds = 64;
 };
 
 int usage() {
-  std::fprintf(stderr, "usage: http_server [--port P] [--workers N] [--idle-ms M] [--max-request-bytes B]\n");
+  std::fprintf(stderr, "usage: http_server [--port P] [--workers N] [--idle-ms M] [--max-request-bytes B] [--spin-rounds R]\n");
   return 2;
 }
 
@@ -63,7 +65,15 @@ weft::task<void> amain(config cfg) {
     co_await server;
   } catch (const weft::cancelled_error&) {
   }
-  std::printf("signal %d: stopping; served %llu requests\n", sig, static_cast<unsigned long long>(served.load()));
+  std::uint64_t tasks = 0;
+  std::uint64_t parks = 0;
+  for (const weft::worker_stats& w : weft::runtime::current()->stats()) {
+    tasks += w.tasks_run;
+    parks += w.parks;
+  }
+  std::printf("signal %d: stopping; served %llu requests (workers ran %llu tasks, parked %llu times)\n", sig,
+              static_cast<unsigned long long>(served.load()), static_cast<unsigned long long>(tasks),
+              static_cast<unsigned long long>(parks));
 }
 
 } // namespace
@@ -81,6 +91,8 @@ int main(int argc, char** argv) {
       target = &cfg.idle_ms;
     } else if (std::strcmp(argv[i], "--max-request-bytes") == 0) {
       target = &cfg.max_request_bytes;
+    } else if (std::strcmp(argv[i], "--spin-rounds") == 0) {
+      target = &cfg.spin_rounds;
     }
     if (target == nullptr || !has_value || !parse_number(argv[++i], *target)) {
       return usage();
@@ -89,8 +101,9 @@ int main(int argc, char** argv) {
   if (cfg.port > 65535) {
     return usage();
   }
+  weft_examples::raise_fd_limit();
   try {
-    weft::run(amain(cfg), {.workers = cfg.workers});
+    weft::run(amain(cfg), {.workers = cfg.workers, .spin_rounds = cfg.spin_rounds});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "http_server: %s\n", e.what());
     return 1;

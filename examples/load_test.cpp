@@ -6,6 +6,7 @@
 //
 // Without --port it starts examples/http_server's server in the same process.
 
+#include "fd_limit.hpp"
 #include "http/http_fetch.hpp"
 #include "http/weft_http_server.hpp"
 
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "load_test: --connections must be at least 1\n");
     return 2;
   }
+  weft_examples::raise_fd_limit();
   try {
     return weft::run(amain(cfg));
   } catch (const std::exception& e) {

@@ -1,5 +1,6 @@
 #include <weft/net/tcp_stream.hpp>
 
+#include <weft/event.hpp>
 #include <weft/gather.hpp>
 #include <weft/join_handle.hpp>
 #include <weft/net/connect.hpp>
@@ -138,13 +139,16 @@ TEST_P(TcpStream, ReadUntilSplitsMessagesAndEnforcesItsLimit) {
 TEST_P(TcpStream, PeerResetMidReadGivesAnIoError) {
   auto body = []() -> weft::task<bool> {
     auto listener = tcp_listener::bind("127.0.0.1", 0);
-    auto server = weft::spawn([](tcp_listener& l) -> weft::task<void> {
+    weft::event connected; // the reset must come after the client's connect completed
+    auto server = weft::spawn([](tcp_listener& l, weft::event& connected) -> weft::task<void> {
       tcp_stream s = co_await l.accept();
+      co_await connected.wait();
       co_await s.write_all(asio::buffer(std::string("partial")));
       s.socket().set_option(asio::socket_base::linger(true, 0)); // close() sends RST
       s.close();
-    }(listener));
+    }(listener, connected));
     tcp_stream client = co_await weft::net::connect("127.0.0.1", listener.local_endpoint().port());
+    connected.set();
     co_await server;
     std::array<char, 64> buf{};
     bool io_failed = false;
