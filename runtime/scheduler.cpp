@@ -99,6 +99,11 @@ void* worker::search() noexcept {
       if (m_sched.exit_requested()) {
         return nullptr;
       }
+      // relaxed: a hint. During shutdown nothing new arrives from outside, so spinning only
+      // delays the quiescence that shutdown() waits for; park at once.
+      if (m_context.signals->stopping.load(std::memory_order_relaxed)) {
+        break;
+      }
       if (round < rounds / 2) {
         cpu_relax();
       } else {
