@@ -282,6 +282,12 @@ void scheduler::report_unhandled(std::exception_ptr e) noexcept {
     m_options.on_unhandled_exception(e);
     return;
   }
+  print_unhandled_exception(e);
+}
+
+// --- hooks called from public headers ---
+
+void print_unhandled_exception(std::exception_ptr e) noexcept {
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
@@ -290,8 +296,6 @@ void scheduler::report_unhandled(std::exception_ptr e) noexcept {
     std::fprintf(stderr, "weft: exception of unknown type escaped a detached task\n");
   }
 }
-
-// --- hooks called from public headers ---
 
 void wake_for_local_work(worker_context& w) noexcept {
   scheduler_signals& s = *w.signals;
@@ -336,11 +340,10 @@ void report_unhandled_exception(std::exception_ptr e) noexcept {
   try {
     std::rethrow_exception(e);
   } catch (const cancelled_error&) {
-  } catch (const std::exception& ex) {
-    std::fprintf(stderr, "weft: exception escaped a detached task: %s\n", ex.what());
+    return;
   } catch (...) {
-    std::fprintf(stderr, "weft: exception of unknown type escaped a detached task\n");
   }
+  print_unhandled_exception(e);
 }
 
 void schedule_yield(std::coroutine_handle<> h) {

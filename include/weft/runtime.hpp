@@ -38,6 +38,17 @@ struct runtime_options {
   std::chrono::milliseconds blocking_keep_alive{10'000};
 };
 
+namespace detail {
+void print_unhandled_exception(std::exception_ptr e) noexcept; // compiled
+} // namespace detail
+
+/// An on_unhandled_exception hook that reports the exception like the default, then
+/// calls std::terminate(): for programs where a failed detached task must stop everything.
+inline void terminate_on_unhandled_exception(std::exception_ptr e) noexcept {
+  detail::print_unhandled_exception(e);
+  std::terminate();
+}
+
 /// Counters of one worker, for benchmarks and diagnostics.
 struct worker_stats {
   std::uint64_t tasks_run = 0;      ///< tasks resumed by the worker loop (not inline joins)

@@ -4,7 +4,12 @@
 #include <weft/spawn.hpp>
 #include <weft/yield.hpp>
 
+#include <weft/detail/config.hpp>
+
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <stdexcept>
 
 #include <string>
 #include <thread>
@@ -101,3 +106,25 @@ TEST(Runtime, ShutdownWithPendingWorkUnwindsIt) {
 }
 
 } // namespace
+
+#if !WEFT_TSAN // death tests fork a process with threads, which TSan reports
+namespace {
+
+TEST(RuntimeDeathTest, TerminateHookEndsTheProcessOnAFailedDetachedTask) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        weft::runtime_options o{.workers = 1};
+        o.on_unhandled_exception = &weft::terminate_on_unhandled_exception;
+        weft::runtime rt(std::move(o));
+        rt.spawn([]() -> weft::task<void> {
+          throw std::runtime_error("detached failure");
+          co_return;
+        }()).detach();
+        std::this_thread::sleep_for(std::chrono::seconds(10));
+      },
+      "detached failure");
+}
+
+} // namespace
+#endif

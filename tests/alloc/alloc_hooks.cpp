@@ -1,0 +1,21 @@
+#include "alloc/alloc_hooks.hpp"
+
+#include <cstdlib>
+#include <new>
+
+void* operator new(std::size_t n) {
+  using namespace weft::test;
+  if (g_counting.load(std::memory_order_relaxed)) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+  }
+  const std::size_t fail_at = g_fail_at_least.load(std::memory_order_relaxed);
+  if (fail_at != 0 && n >= fail_at) {
+    throw std::bad_alloc();
+  }
+  if (void* p = std::malloc(n == 0 ? 1 : n)) {
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
