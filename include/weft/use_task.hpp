@@ -158,6 +158,10 @@ private:
     using cancellation_slot_type = asio::cancellation_slot;
     cancellation_slot_type get_cancellation_slot() const noexcept { return self->m_shared->signal.slot(); }
     void operator()(Args... args) {
+      // The operation is over: detach its cancellation handler (it refers to the I/O
+      // object, which may go away before a late emit() runs). Safe: emit() and this
+      // completion both run on the reactor thread.
+      self->m_shared->signal.slot().clear();
       self->m_result.emplace(std::move(args)...);
       // acq_rel: see await_suspend().
       if (self->m_gate.fetch_sub(1, std::memory_order_acq_rel) == 1) {

@@ -2,6 +2,7 @@
 
 #include <weft/gather.hpp>
 #include <weft/join_handle.hpp>
+#include <weft/detail/config.hpp>
 #include <weft/event.hpp>
 #include <weft/mutex.hpp>
 #include <weft/net/connect.hpp>
@@ -122,6 +123,11 @@ TEST(TcpListener, ConnectDisconnectCyclesLeaveNoDescriptorOpen) {
 // Lowers RLIMIT_NOFILE so accept() fails with EMFILE: the listener backs off, and accepts
 // the waiting connections once descriptors are freed.
 TEST(TcpListener, RidesOutDescriptorExhaustion) {
+  if (WEFT_ASAN) {
+    // UBSan's vptr check probes memory through a pipe, which needs the descriptors this
+    // test exhausts; it then reports a false "invalid vptr". Runs in the other builds.
+    GTEST_SKIP() << "not under ASan+UBSan (needs descriptors the test exhausts)";
+  }
   constexpr int clients = 30;
   weft::runtime rt({.workers = 2});
   // Connect the clients first (blocking sockets on this thread): they sit in the backlog.
