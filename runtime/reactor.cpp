@@ -215,11 +215,26 @@ bool register_pending_op(scheduler& sched, pending_op_node& node) { return sched
 
 void unregister_pending_op(scheduler& sched, pending_op_node& node) noexcept { sched.io.unregister_pending_op(node); }
 
+bool register_started_op(scheduler& sched, pending_op_node& node) noexcept {
+  return sched.io.register_started_op(node);
+}
+
 bool reactor::register_pending_op(pending_op_node& node) {
   std::lock_guard lock(m_ops_mutex);
   if (m_ops_closed) {
     return false;
   }
+  link_op(node);
+  return true;
+}
+
+bool reactor::register_started_op(pending_op_node& node) noexcept {
+  std::lock_guard lock(m_ops_mutex);
+  link_op(node); // even when closed: shutdown must wait for its completion
+  return !m_ops_closed;
+}
+
+void reactor::link_op(pending_op_node& node) noexcept {
   node.prev = nullptr;
   node.next = m_ops;
   if (m_ops != nullptr) {
@@ -227,7 +242,6 @@ bool reactor::register_pending_op(pending_op_node& node) {
   }
   m_ops = &node;
   ++m_ops_count;
-  return true;
 }
 
 void reactor::unregister_pending_op(pending_op_node& node) noexcept {

@@ -76,12 +76,15 @@ public:
   /// The registry of suspended operations that shutdown must cancel: Asio operations
   /// awaited through weft::use_task, tasks queued on synchronisation primitives.
   bool register_pending_op(pending_op_node& node);
+  bool register_started_op(pending_op_node& node) noexcept;
   void unregister_pending_op(pending_op_node& node) noexcept;
   /// Refuses new operations and cancels the registered ones.
   void close_pending_ops() noexcept;
   [[nodiscard]] std::size_t pending_ops() noexcept;
 
 private:
+  void link_op(pending_op_node& node) noexcept; // m_ops_mutex held
+
   scheduler& m_sched;
   asio::io_context m_io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> m_guard;

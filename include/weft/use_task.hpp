@@ -110,11 +110,20 @@ public:
       auto* self = static_cast<io_op_node*>(n);
       post_io_cancel(*self->io, self->shared);
     };
-    if (!register_pending_op(*m_sched, m_node)) {
+    // relaxed: a flag; an operation that misses it is cancelled through the registry.
+    if (m_signals->stopping.load(std::memory_order_relaxed)) {
       throw cancelled_error("weft::use_task: runtime is shutting down");
     }
-    m_registered = true;
     std::apply([this](auto&... a) { std::move(m_init)(completion{this}, std::move(a)...); }, m_args);
+    // Register only now: the initiation attached the operation's cancellation handler to
+    // the slot on this thread, and shutdown's cancel (posted after it registers) must find
+    // it there. Registered earlier, a posted emit() could run while the initiation was
+    // still filling the slot, find it empty, and leave the operation pending for ever.
+    // Registered even when shutdown has begun, so that shutdown waits for the completion.
+    m_registered = true;
+    if (!register_started_op(*m_sched, m_node)) {
+      post_cancel(); // shutdown's cancel pass ran meanwhile; the completion reports operation_aborted
+    }
     // After the initiation (which attaches the operation to the slot on this thread),
     // before we may suspend: the gate below keeps the completion from resuming us until
     // the callback is in place, so it never outlives this frame.

@@ -18,6 +18,10 @@ struct pending_op_node {
 
 /// Registers node; false once shutdown has begun (the operation must not start). Compiled.
 [[nodiscard]] bool register_pending_op(scheduler& sched, pending_op_node& node);
+/// Registers the node of an operation that has already started, even once shutdown has
+/// begun, so that shutdown waits for it. Returns false if shutdown's cancellation pass has
+/// already run: the caller must then cancel the operation itself. Compiled.
+[[nodiscard]] bool register_started_op(scheduler& sched, pending_op_node& node) noexcept;
 /// Unregisters a node that register_pending_op() accepted. Compiled.
 void unregister_pending_op(scheduler& sched, pending_op_node& node) noexcept;
 
