@@ -4,7 +4,9 @@
 //   http_server [--port P] [--workers N] [--idle-ms M] [--max-request-bytes B] [--spin-rounds R]
 //
 // Routes: GET / and /hello ("Hello, World!"), GET /json, POST /echo. Prints the port it
-// listens on; SIGINT or SIGTERM stops it and prints how many requests it served.
+// listens on; SIGINT or SIGTERM stops it and prints how many requests it served; SIGUSR1
+// prints weft::runtime::dump() to stderr (workers, queues, and what every waiting task
+// waits on, with where it was spawned) and goes on serving.
 
 #include "fd_limit.hpp"
 #include "http/weft_http_server.hpp"
@@ -21,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <string>
 
 namespace {
@@ -48,6 +51,17 @@ bool parse_number(const char* s, unsigned& out) {
   return true;
 }
 
+// SIGUSR1 -> runtime::dump(). Asio's signal_set turns the signal into a completion on the
+// reactor (its handler only writes to a pipe), so the dump runs in a task, not in the
+// signal handler, where taking the runtime's locks would not be safe.
+weft::task<void> dump_on_sigusr1() {
+  asio::signal_set signals(weft::runtime::current()->io_context(), SIGUSR1);
+  for (;;) {
+    (void)co_await signals.async_wait(weft::use_task);
+    weft::runtime::current()->dump(std::cerr);
+  }
+}
+
 weft::task<void> amain(config cfg) {
   std::atomic<std::uint64_t> served{0};
   auto listener = weft::net::tcp_listener::bind("127.0.0.1", static_cast<std::uint16_t>(cfg.port));
@@ -59,8 +73,14 @@ weft::task<void> amain(config cfg) {
   options.requests_served = &served;
   asio::signal_set signals(weft::runtime::current()->io_context(), SIGINT, SIGTERM);
   auto server = weft::spawn(weft_examples::serve_http(listener, options));
+  auto dumper = weft::spawn(dump_on_sigusr1());
   const int sig = co_await signals.async_wait(weft::use_task);
+  dumper.cancel();
   server.cancel();
+  try {
+    co_await dumper;
+  } catch (const weft::cancelled_error&) {
+  }
   try {
     co_await server;
   } catch (const weft::cancelled_error&) {

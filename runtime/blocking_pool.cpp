@@ -64,6 +64,16 @@ std::size_t blocking_pool::threads() noexcept {
   return m_threads.size();
 }
 
+std::size_t blocking_pool::queued() noexcept {
+  std::lock_guard lock(m_mutex);
+  return m_queued;
+}
+
+std::size_t blocking_pool::idle() noexcept {
+  std::lock_guard lock(m_mutex);
+  return m_idle;
+}
+
 void blocking_pool::join_finished() noexcept {
   for (const std::thread::id id : m_finished) {
     auto it = std::find_if(m_threads.begin(), m_threads.end(), [id](const std::thread& t) { return t.get_id() == id; });

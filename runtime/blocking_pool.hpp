@@ -30,6 +30,9 @@ public:
   /// Refuses new jobs. Queued ones are cancelled by shutdown through their pending ops.
   void close() noexcept;
   [[nodiscard]] std::size_t threads() noexcept;
+  /// Jobs waiting for a thread, and threads idle (for dump()).
+  [[nodiscard]] std::size_t queued() noexcept;
+  [[nodiscard]] std::size_t idle() noexcept;
 
 private:
   void thread_main() noexcept;

@@ -33,9 +33,9 @@ void reactor::stop() noexcept {
   m_thread.join();
 }
 
-timer_op::timer_op(asio::io_context& io, std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h,
+timer_op::timer_op(asio::io_context& io, std::chrono::steady_clock::time_point due, std::coroutine_handle<> h,
                    scheduler& s)
-    : timer(io, deadline), handle(h), sched(s) {
+    : timer(io, due), deadline(due), handle(h), sched(s) {
   on_cancel.op = this;
   on_cancel.fn = [](cancel_callback* cb) noexcept {
     timer_op* op = static_cast<timer_cancel_callback*>(cb)->op;
@@ -141,6 +141,7 @@ bool sleep_awaiter::suspend(std::coroutine_handle<> h, detail::cancel_state* can
   }
   detail::reactor& io = w->sched->io;
   m_op = io.create_timer(m_deadline, h);
+  m_op->owner = cancel;
   // Install before arming: once armed, the timer may fire and resume us on another
   // worker before this function returns.
   if (cancel != nullptr) {

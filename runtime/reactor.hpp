@@ -4,6 +4,7 @@
 // queue (one cross-thread hand-off). Why a dedicated thread: docs/design.md, "Reactor".
 
 #include <weft/detail/cancel_state.hpp>
+#include <weft/detail/pending_op.hpp>
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
@@ -19,7 +20,6 @@
 namespace weft::detail {
 
 class scheduler;
-struct pending_op_node;
 
 struct timer_op;
 
@@ -28,12 +28,14 @@ struct timer_cancel_callback : cancel_callback {
 };
 
 struct timer_op {
-  timer_op(asio::io_context& io, std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h,
+  timer_op(asio::io_context& io, std::chrono::steady_clock::time_point due, std::coroutine_handle<> h,
            scheduler& s);
 
   asio::steady_timer timer;
+  std::chrono::steady_clock::time_point deadline;
   std::coroutine_handle<> handle;
   scheduler& sched;
+  const cancel_state* owner = nullptr; // the sleeping task's, for dump(); may be null
   // Installed in the task's cancel_state while it sleeps; cancels the timer.
   timer_cancel_callback on_cancel;
   // Written by the reactor thread before it hands the task back; read by the task after
@@ -81,6 +83,23 @@ public:
   /// Refuses new operations and cancels the registered ones.
   void close_pending_ops() noexcept;
   [[nodiscard]] std::size_t pending_ops() noexcept;
+
+  /// For dump(): calls f(const timer_op&) for each armed timer, then g(const
+  /// pending_op_node&) for each registered operation, each list under its lock (so the
+  /// waiting tasks' frames stay alive meanwhile). f and g must not call into the reactor.
+  template <class F, class G>
+  void visit_waits(F&& f, G&& g) {
+    {
+      std::lock_guard lock(m_timers_mutex);
+      for (const timer_op* op = m_timers; op != nullptr; op = op->next) {
+        f(*op);
+      }
+    }
+    std::lock_guard lock(m_ops_mutex);
+    for (const pending_op_node* n = m_ops; n != nullptr; n = n->next) {
+      g(*n);
+    }
+  }
 
 private:
   void link_op(pending_op_node& node) noexcept; // m_ops_mutex held

@@ -19,6 +19,7 @@ runtime::runtime() : runtime(runtime_options{}) {}
 
 runtime::runtime(runtime_options options)
     : m_scheduler(std::make_unique<detail::scheduler>(*this, std::move(options))) {
+  detail::add_live_runtime(*this); // if this throws, the scheduler's destructor shuts down
   if (detail::tl_worker == nullptr) {
     m_previous_current = tl_current;
     tl_current = this;
@@ -36,6 +37,8 @@ runtime::~runtime() {
     std::terminate();
   }
   m_scheduler->shutdown();
+  // After shutdown, so that a watchdog can still dump a runtime whose shutdown hangs.
+  detail::remove_live_runtime(*this);
 }
 
 unsigned runtime::worker_count() const noexcept { return m_scheduler->worker_count(); }

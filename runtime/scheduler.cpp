@@ -35,11 +35,18 @@ std::uint32_t worker::next_random() noexcept {
 
 void worker::run() noexcept {
   tl_worker = &m_context;
+  set_activity(worker_activity::running);
   while (void* item = next_task()) {
     worker_counters::bump(m_context.counters.tasks_run);
     std::coroutine_handle<>::from_address(item).resume();
   }
+  set_activity(worker_activity::stopped);
   tl_worker = nullptr;
+}
+
+void worker::set_activity(worker_activity a) noexcept {
+  // relaxed: read only by dump(), a report.
+  m_context.activity.store(a, std::memory_order_relaxed);
 }
 
 void* worker::next_task() noexcept {
@@ -86,6 +93,13 @@ void* worker::try_steal() noexcept {
 }
 
 void* worker::search() noexcept {
+  set_activity(worker_activity::searching);
+  void* item = search_or_exit();
+  set_activity(worker_activity::running);
+  return item;
+}
+
+void* worker::search_or_exit() noexcept {
   for (;;) {
     const unsigned rounds = m_sched.spin_rounds();
     for (unsigned round = 0; round < rounds; ++round) {
@@ -140,7 +154,9 @@ void* worker::park_or_find() noexcept {
   // relaxed: a count read by shutdown() under its own re-checks.
   m_sched.parked.fetch_add(1, std::memory_order_seq_cst);
   m_sched.on_worker_parking();
+  set_activity(worker_activity::parked);
   m_sched.idle.wait(key);
+  set_activity(worker_activity::searching);
   m_sched.parked.fetch_sub(1, std::memory_order_seq_cst);
   worker_counters::bump(m_context.counters.wakeups);
   // release: lets the next local push request another wake-up; pairs with the relaxed

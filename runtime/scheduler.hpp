@@ -16,6 +16,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -24,6 +25,10 @@
 namespace weft::detail {
 
 class scheduler;
+
+/// The process-wide list behind runtime::dump_all() (runtime/dump.cpp).
+void add_live_runtime(runtime& rt);
+void remove_live_runtime(runtime& rt) noexcept;
 
 class worker {
 public:
@@ -41,6 +46,8 @@ public:
 private:
   void* next_task() noexcept;
   void* search() noexcept;
+  void* search_or_exit() noexcept;
+  void set_activity(worker_activity a) noexcept;
   void* try_steal() noexcept;
   void* park_or_find() noexcept;
   std::uint32_t next_random() noexcept;
@@ -73,6 +80,7 @@ public:
   }
 
   std::vector<worker_stats> stats() const;
+  void dump(std::ostream& out); // runtime/dump.cpp
   void report_unhandled(std::exception_ptr e) noexcept;
 
   scheduler_signals signals;

@@ -38,6 +38,8 @@ bool sync_wait_op::suspend(std::coroutine_handle<> h, cancel_state* cancel) {
     }
     m_shutdown_hook.self = this;
     m_shutdown_hook.cancel = [](pending_op_node* n) noexcept { static_cast<shutdown_hook*>(n)->self->cancel_wait(); };
+    m_shutdown_hook.what = m_cfg.what;
+    m_shutdown_hook.owner = cancel;
     if (!register_pending_op(*w->sched, m_shutdown_hook)) {
       throw cancelled_error(std::string(m_cfg.what) + ": runtime is shutting down");
     }

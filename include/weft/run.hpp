@@ -4,6 +4,7 @@
 #include "weft/runtime.hpp"
 #include "weft/task.hpp"
 
+#include <source_location>
 #include <utility>
 
 namespace weft {
@@ -14,22 +15,22 @@ namespace weft {
 /// asyncio: asyncio.run(coro). Tasks still pending when t returns are cancelled at their
 /// next suspension point, as asyncio.run cancels the remaining tasks.
 template <class T>
-T run(task<T> t, runtime_options options = {}) {
+T run(task<T> t, runtime_options options = {}, std::source_location where = std::source_location::current()) {
   detail::check_not_on_worker("weft::run");
   runtime rt(std::move(options));
-  return rt.block_on(std::move(t));
+  return rt.block_on(std::move(t), where);
 }
 
 /// Blocks the calling thread until t, run on the current runtime, finishes; with no
 /// current runtime, behaves as weft::run(t).
 /// Returns: t's value. Throws: t's exception; blocking_call_error on a worker thread.
 template <class T>
-T sync_wait(task<T> t) {
+T sync_wait(task<T> t, std::source_location where = std::source_location::current()) {
   detail::check_not_on_worker("weft::sync_wait");
   if (runtime* rt = runtime::current()) {
-    return rt->block_on(std::move(t));
+    return rt->block_on(std::move(t), where);
   }
-  return run(std::move(t));
+  return run(std::move(t), {}, where);
 }
 
 } // namespace weft

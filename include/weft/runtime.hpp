@@ -11,8 +11,10 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <vector>
 
 namespace asio {
@@ -90,14 +92,15 @@ public:
   /// worker's deque (where a thief may take it); elsewhere, through the injection queue.
   /// Throws: invalid_task_error for an empty task; shutdown_error once shut down (from
   /// outside threads).
+  /// where: recorded for dump(); leave it defaulted.
   template <class T>
-  join_handle<T> spawn(task<T> t);
+  join_handle<T> spawn(task<T> t, std::source_location where = std::source_location::current());
 
   /// Runs t on the pool and blocks the calling thread until it finishes.
   /// Returns: t's value. Throws: t's exception; blocking_call_error on a worker thread;
   /// shutdown_error once shut down.
   template <class T>
-  T block_on(task<T> t);
+  T block_on(task<T> t, std::source_location where = std::source_location::current());
 
   /// Stops the runtime as described above. Idempotent; safe to call from any non-worker
   /// thread. Throws: blocking_call_error on a worker thread.
@@ -108,6 +111,16 @@ public:
 
   /// A snapshot of every worker's counters, indexed by worker.
   [[nodiscard]] std::vector<worker_stats> stats() const;
+
+  /// Writes a snapshot for people: each worker's activity and deque length, the injection
+  /// queue, the blocking pool, and every task waiting on a timer, an I/O operation, a
+  /// synchronisation primitive or to_thread, with where that task was started (file:line).
+  /// Safe from any thread, a worker included; it takes the runtime's registry locks
+  /// briefly, so not from a signal handler (see examples/http_server.cpp for a trigger).
+  void dump(std::ostream& out) const;
+
+  /// dump() for every runtime alive in the process (what a watchdog prints).
+  static void dump_all(std::ostream& out);
 
   /// The io_context driven by the reactor thread (Asio objects bound to the runtime use it).
   [[nodiscard]] asio::io_context& io_context() noexcept;
@@ -163,21 +176,23 @@ inline void start_spawned(scheduler& sched, std::coroutine_handle<> h) {
 namespace weft {
 
 template <class T>
-join_handle<T> runtime::spawn(task<T> t) {
+join_handle<T> runtime::spawn(task<T> t, std::source_location where) {
   auto h = t.release();
   if (!h) {
     throw invalid_task_error("weft::spawn of an empty task (moved-from or already spawned)");
   }
+  h.promise().own_cancellation().set_origin(where, "spawned");
   detail::start_spawned(*m_scheduler, h);
   return join_handle<T>{h};
 }
 
 template <class T>
-T runtime::block_on(task<T> t) {
+T runtime::block_on(task<T> t, std::source_location where) {
   detail::check_not_on_worker("weft::runtime::block_on (sync_wait)");
   if (!t.valid()) {
     throw invalid_task_error("weft::sync_wait of an empty task (moved-from or already spawned)");
   }
+  t.handle().promise().own_cancellation().set_origin(where, "run by block_on");
   detail::blocking_result<T> result;
   const std::coroutine_handle<> root = detail::make_blocking_root(std::move(t), result).release();
   try {

@@ -5,6 +5,8 @@
 #include "weft/runtime.hpp"
 #include "weft/task.hpp"
 
+#include <source_location>
+
 namespace weft {
 
 /// Starts t at once on the current runtime's pool and returns its handle.
@@ -14,12 +16,14 @@ namespace weft {
 /// Throws: invalid_task_error for an empty task; no_runtime_error on a thread with no
 /// current runtime; shutdown_error from an outside thread once the runtime shuts down.
 /// asyncio: create_task(coro). The task runs even if the handle is dropped (detached).
+/// where: recorded for runtime::dump(); leave it defaulted.
 template <class T>
-join_handle<T> spawn(task<T> t) {
+join_handle<T> spawn(task<T> t, std::source_location where = std::source_location::current()) {
   auto h = t.release();
   if (!h) {
     throw invalid_task_error("weft::spawn of an empty task (moved-from or already spawned)");
   }
+  h.promise().own_cancellation().set_origin(where, "spawned");
   if (detail::worker_context* w = detail::tl_worker) {
     try {
       detail::push_local(*w, h);

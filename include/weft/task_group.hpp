@@ -14,6 +14,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <source_location>
 #include <utility>
 #include <vector>
 
@@ -40,7 +41,7 @@ namespace detail {
 class task_group_state {
 public:
   template <class T>
-  void spawn(std::shared_ptr<task_group_state> self, task<T> t) {
+  void spawn(std::shared_ptr<task_group_state> self, task<T> t, const std::source_location& where) {
     std::lock_guard lock(m_mutex);
     if (m_closed) {
       throw error("weft::task_group::spawn after the group was joined");
@@ -49,7 +50,7 @@ public:
     // the joiner's reads.
     m_live.fetch_add(1, std::memory_order_relaxed);
     try {
-      m_children.push_back(weft::spawn(run_child(std::move(self), std::move(t))));
+      m_children.push_back(weft::spawn(run_child(std::move(self), std::move(t)), where));
     } catch (...) {
       m_live.fetch_sub(1, std::memory_order_relaxed);
       throw;
@@ -199,13 +200,13 @@ public:
   ~task_group() { m_state->abandon(); }
 
   /// Starts t in the group. Throws: invalid_task_error for an empty task; error after
-  /// the group was joined.
+  /// the group was joined. where: recorded for runtime::dump(); leave it defaulted.
   template <class T>
-  void spawn(task<T> t) {
+  void spawn(task<T> t, std::source_location where = std::source_location::current()) {
     if (!t.valid()) {
       throw invalid_task_error("weft::task_group::spawn of an empty task (moved-from or spawned)");
     }
-    m_state->spawn(m_state, std::move(t));
+    m_state->spawn(m_state, std::move(t), where);
   }
 
   /// Cancels every task of the group. Returns whether any was still running.

@@ -49,6 +49,8 @@ public:
     this->run = &blocking_call_awaiter::run_on_blocking_thread;
     m_shutdown_hook.self = this;
     m_shutdown_hook.cancel = [](pending_op_node* n) noexcept { static_cast<shutdown_hook*>(n)->self->cancel_job(); };
+    m_shutdown_hook.what = "weft::to_thread";
+    m_shutdown_hook.owner = cancel;
     if (!register_pending_op(*m_sched, m_shutdown_hook)) {
       throw cancelled_error("weft::to_thread: runtime is shutting down");
     }

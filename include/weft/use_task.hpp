@@ -106,6 +106,8 @@ public:
     m_shared = std::make_shared<asio_cancel_state>();
     m_node.io = &io_context_of(*m_sched);
     m_node.shared = m_shared;
+    m_node.what = "an Asio operation (weft::use_task)";
+    m_node.owner = m_cancel;
     m_node.cancel = [](pending_op_node* n) noexcept {
       auto* self = static_cast<io_op_node*>(n);
       post_io_cancel(*self->io, self->shared);

@@ -1,16 +1,18 @@
 #include <weft/runtime.hpp>
 
+#include <weft/event.hpp>
 #include <weft/run.hpp>
 #include <weft/spawn.hpp>
 #include <weft/yield.hpp>
 
 #include <weft/detail/config.hpp>
 
+#include "watchdog.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <stdexcept>
-
 #include <string>
 #include <thread>
 
@@ -124,6 +126,28 @@ TEST(RuntimeDeathTest, TerminateHookEndsTheProcessOnAFailedDetachedTask) {
         std::this_thread::sleep_for(std::chrono::seconds(10));
       },
       "detached failure");
+}
+
+} // namespace
+#endif
+
+#if !WEFT_TSAN // death tests fork a process with threads, which TSan reports
+namespace {
+
+// A test that hangs is ended by the watchdog with a dump that shows where it is stuck.
+TEST(RuntimeDeathTest, WatchdogEndsAHungTestWithADumpOfItsRuntime) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        weft::runtime rt({.workers = 2});
+        weft::test::watchdog guard(std::chrono::milliseconds(300), "deliberately hung test");
+        weft::event never;
+        // Blocks for ever: the task waits on an event nobody sets.
+        rt.block_on([](weft::event& e) -> weft::task<void> { co_await e.wait(); }(never));
+      },
+      ::testing::ExitedWithCode(weft::test::k_watchdog_exit_code),
+      "weft watchdog: deliberately hung test did not finish within 300 ms(.|\n)*2 workers(.|\n)*worker 1: parked"
+      "(.|\n)*1 x weft::event::wait, task run by block_on .*runtime_test.cpp");
 }
 
 } // namespace

@@ -2,7 +2,8 @@
 # Starts a server example on a free port, runs a client command against it, stops the
 # server with SIGINT and checks that it exits cleanly. Bounded: every step has a timeout.
 #   run_with_server.sh SERVER_BINARY [SERVER_ARGS...] -- CLIENT_COMMAND...
-# (the word PORT in the client command is replaced by the server's port)
+# (the words PORT and SERVER_PID in the client command are replaced by the server's port
+# and process id)
 set -euo pipefail
 server=("$1"); shift
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do server+=("$1"); shift; done
@@ -19,7 +20,7 @@ for _ in $(seq 1 200); do
 done
 [ -n "$port" ] || { echo "server did not start:"; cat "$log"; exit 1; }
 args=()
-for a in "$@"; do args+=("${a//PORT/$port}"); done
+for a in "$@"; do a="${a//PORT/$port}"; args+=("${a//SERVER_PID/$pid}"); done
 status=0
 timeout 120 "${args[@]}" || status=$?
 kill -INT "$pid"

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <source_location>
 #include <thread>
 
 namespace weft::detail {
@@ -83,12 +84,24 @@ public:
     }
   }
 
+  /// Where the task that owns this state was started, for runtime::dump(). Written before
+  /// the task starts; read (by dump) only while the task is suspended in a registry.
+  void set_origin(const std::source_location& where, const char* how) noexcept {
+    m_origin = where;
+    m_origin_kind = how;
+  }
+  [[nodiscard]] const std::source_location& origin() const noexcept { return m_origin; }
+  /// "spawned", "run by block_on", ...: how the task at origin() was started.
+  [[nodiscard]] const char* origin_kind() const noexcept { return m_origin_kind; }
+
 private:
   static constexpr std::uintptr_t k_empty = 0;
   static constexpr std::uintptr_t k_running = 1;
 
   std::atomic<bool> m_requested{false};
   std::atomic<std::uintptr_t> m_slot{k_empty};
+  std::source_location m_origin{};
+  const char* m_origin_kind = "started";
 };
 
 } // namespace weft::detail

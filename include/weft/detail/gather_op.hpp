@@ -74,7 +74,12 @@ public:
     // first one on this thread.
     m_counter.remaining.store(n, std::memory_order_relaxed);
     m_counter.continuation = awaiting;
-    derived().for_each([&](auto& t) { t.handle().promise().set_counter(&m_counter); });
+    derived().for_each([&](auto& t) {
+      t.handle().promise().set_counter(&m_counter);
+      if (parent != nullptr) {
+        t.handle().promise().own_cancellation().set_origin(parent->origin(), "gathered by the task started at");
+      }
+    });
     m_on_cancel.install(parent);
     worker_context* w = tl_worker;
     for (std::size_t i = n - 1; i >= 1; --i) {

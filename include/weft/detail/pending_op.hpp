@@ -6,11 +6,16 @@
 
 namespace weft::detail {
 
+class cancel_state;
 class scheduler;
 
 struct pending_op_node {
   pending_op_node* prev = nullptr; // guarded by the registry's mutex
   pending_op_node* next = nullptr; // guarded by the registry's mutex
+  /// For runtime::dump(): what the task waits on, and the waiting task's state (its
+  /// origin), or null when the awaiter is not a weft task.
+  const char* what = "an operation";
+  const cancel_state* owner = nullptr;
   /// Cancels the operation; called by shutdown with the registry's mutex held, so the
   /// node is alive (unregistering takes the same mutex). Must not register or unregister.
   void (*cancel)(pending_op_node* self) noexcept = nullptr;

@@ -43,8 +43,14 @@ struct alignas(k_cache_line) worker_counters {
   }
 };
 
+/// What a worker is doing, for runtime::dump(). Written by the worker at transitions only
+/// (never per task), read from any thread.
+enum class worker_activity : std::uint8_t { starting, running, searching, parked, stopped };
+
 struct worker_context {
   chase_lev_deque<void*> deque;
+  // relaxed throughout: a report, it orders nothing.
+  std::atomic<worker_activity> activity{worker_activity::starting};
   scheduler* sched = nullptr;
   scheduler_signals* signals = nullptr;
   unsigned index = 0;
