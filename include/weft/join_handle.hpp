@@ -21,6 +21,10 @@ class task;
 ///
 /// Throws: awaiting rethrows the task's exception; awaiting a handle a second time, or an
 /// empty (moved-from, detached) handle, throws weft::handle_consumed_error.
+/// Cancellation: cancelling the awaiting task cancels the awaited one (as asyncio does) and,
+/// while the awaiter is suspended, still waits for it to finish. If the awaiter was already
+/// cancelled when it reaches `co_await handle`, it throws cancelled_error at once and the
+/// task is cancelled but may still be running: `co_await handle.done()` waits for it.
 /// Thread safety: one party owns a handle; do not await it from two tasks at once.
 /// Resumes on: the worker that finished the task, or the awaiting worker if already done.
 /// asyncio: a Task. Dropping a handle detaches the task (it runs on; an exception it
@@ -104,6 +108,9 @@ public:
       const handle_type child = m_owner.m_handle;
       detail::cancel_state* parent_cancel = detail::cancellation_of(awaiting);
       if (parent_cancel != nullptr && parent_cancel->is_requested()) {
+        // As asyncio cancels the task a cancelled task awaits. We do not wait for it here
+        // (throwing is immediate); `co_await handle.done()` does.
+        child.promise().own_cancellation().request();
         throw cancelled_error("weft: task cancelled while joining a join_handle");
       }
       if (detail::worker_context* w = detail::tl_worker) {

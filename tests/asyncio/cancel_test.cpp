@@ -1,3 +1,4 @@
+#include <weft/event.hpp>
 #include <weft/join_handle.hpp>
 
 #include <weft/run.hpp>
@@ -145,6 +146,43 @@ TEST_P(Cancel, CaughtCancellationLetsTheTaskFinish) {
     co_return co_await h;
   };
   EXPECT_EQ(weft::run(body(), options()), 7);
+}
+
+// A task whose cancellation was requested before it reaches `co_await handle` throws at
+// once and cancels the task it would have awaited (asyncio cancels an awaited task too);
+// done() then waits for that task, which would otherwise sleep for an hour.
+TEST(Cancel, AJoinerAlreadyCancelledCancelsTheTaskItAwaits) {
+  weft::runtime rt({.workers = 2});
+  weft::event never;
+  std::atomic<bool> child_saw_cancel{false};
+  auto parent = rt.spawn([](weft::event& e, std::atomic<bool>& saw) -> weft::task<bool> {
+    auto child = weft::spawn([](std::atomic<bool>& s) -> weft::task<void> {
+      try {
+        co_await weft::sleep(1h);
+      } catch (const weft::cancelled_error&) {
+        s = true;
+        throw;
+      }
+    }(saw));
+    try {
+      co_await e.wait(); // cancelled here
+    } catch (const weft::cancelled_error&) {
+    }
+    bool threw = false;
+    try {
+      co_await child;
+    } catch (const weft::cancelled_error&) {
+      threw = true;
+    }
+    co_await child.done();
+    co_return threw;
+  }(never, child_saw_cancel));
+  while (never.waiting() == 0) {
+    std::this_thread::sleep_for(1ms);
+  }
+  parent.cancel();
+  EXPECT_TRUE(rt.block_on([](weft::join_handle<bool>& h) -> weft::task<bool> { co_return co_await h; }(parent)));
+  EXPECT_TRUE(child_saw_cancel.load());
 }
 
 } // namespace

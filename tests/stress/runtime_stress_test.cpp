@@ -238,21 +238,24 @@ weft::task<long> run_tree(const tree_node& n) {
       hs.push_back(weft::spawn(run_tree(c)));
     }
     // Join every child before rethrowing, so none outlives the tree it reads. After the
-    // first failure (or our own cancellation, which makes every later `co_await h` throw at
-    // once) the rest are cancelled and waited for with done(), which is not a cancellation
-    // point.
+    // first failure (or our own cancellation, which makes `co_await h` throw at once,
+    // before h has finished: TSan caught this test reading a freed tree) the child that
+    // threw and all later ones are cancelled and waited for with done(), which is not a
+    // cancellation point.
     std::exception_ptr first;
     for (auto& h : hs) {
       if (!first) {
         try {
           sum += co_await h;
+          continue;
         } catch (...) {
           first = std::current_exception();
         }
-        continue;
       }
-      h.cancel();
-      co_await h.done();
+      if (h.valid()) { // not when `co_await h` consumed it (it threw the child's error)
+        h.cancel();
+        co_await h.done();
+      }
     }
     if (first) {
       std::rethrow_exception(first);
