@@ -42,7 +42,7 @@ wait_key key_of(const char* what, const cancel_state* owner) {
   if (owner == nullptr || owner->origin().line() == 0) {
     return {what, "a task whose start was not recorded", ""};
   }
-  const std::source_location& at = owner->origin();
+  const weft::source_location& at = owner->origin();
   return {what, std::string(owner->origin_kind()) + " " + at.file_name() + ":" + std::to_string(at.line()),
           at.function_name()};
 }

@@ -2,9 +2,9 @@
 // weft::run (asyncio.run) and weft::sync_wait.
 
 #include "weft/runtime.hpp"
+#include "weft/source_location.hpp"
 #include "weft/task.hpp"
 
-#include <source_location>
 #include <utility>
 
 namespace weft {
@@ -15,7 +15,7 @@ namespace weft {
 /// asyncio: asyncio.run(coro). Tasks still pending when t returns are cancelled at their
 /// next suspension point, as asyncio.run cancels the remaining tasks.
 template <class T>
-T run(task<T> t, runtime_options options = {}, std::source_location where = std::source_location::current()) {
+T run(task<T> t, runtime_options options = {}, weft::source_location where = weft::source_location::current()) {
   detail::check_not_on_worker("weft::run");
   runtime rt(std::move(options));
   return rt.block_on(std::move(t), where);
@@ -25,7 +25,7 @@ T run(task<T> t, runtime_options options = {}, std::source_location where = std:
 /// current runtime, behaves as weft::run(t).
 /// Returns: t's value. Throws: t's exception; blocking_call_error on a worker thread.
 template <class T>
-T sync_wait(task<T> t, std::source_location where = std::source_location::current()) {
+T sync_wait(task<T> t, weft::source_location where = weft::source_location::current()) {
   detail::check_not_on_worker("weft::sync_wait");
   if (runtime* rt = runtime::current()) {
     return rt->block_on(std::move(t), where);

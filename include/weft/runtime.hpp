@@ -4,6 +4,7 @@
 #include "weft/detail/worker_context.hpp"
 #include "weft/errors.hpp"
 #include "weft/join_handle.hpp"
+#include "weft/source_location.hpp"
 #include "weft/task.hpp"
 
 #include <chrono>
@@ -14,7 +15,6 @@
 #include <iosfwd>
 #include <memory>
 #include <optional>
-#include <source_location>
 #include <vector>
 
 namespace asio {
@@ -94,13 +94,13 @@ public:
   /// outside threads).
   /// where: recorded for dump(); leave it defaulted.
   template <class T>
-  join_handle<T> spawn(task<T> t, std::source_location where = std::source_location::current());
+  join_handle<T> spawn(task<T> t, weft::source_location where = weft::source_location::current());
 
   /// Runs t on the pool and blocks the calling thread until it finishes.
   /// Returns: t's value. Throws: t's exception; blocking_call_error on a worker thread;
   /// shutdown_error once shut down.
   template <class T>
-  T block_on(task<T> t, std::source_location where = std::source_location::current());
+  T block_on(task<T> t, weft::source_location where = weft::source_location::current());
 
   /// Stops the runtime as described above. Idempotent; safe to call from any non-worker
   /// thread. Throws: blocking_call_error on a worker thread.
@@ -176,7 +176,7 @@ inline void start_spawned(scheduler& sched, std::coroutine_handle<> h) {
 namespace weft {
 
 template <class T>
-join_handle<T> runtime::spawn(task<T> t, std::source_location where) {
+join_handle<T> runtime::spawn(task<T> t, weft::source_location where) {
   auto h = t.release();
   if (!h) {
     throw invalid_task_error("weft::spawn of an empty task (moved-from or already spawned)");
@@ -187,7 +187,7 @@ join_handle<T> runtime::spawn(task<T> t, std::source_location where) {
 }
 
 template <class T>
-T runtime::block_on(task<T> t, std::source_location where) {
+T runtime::block_on(task<T> t, weft::source_location where) {
   detail::check_not_on_worker("weft::runtime::block_on (sync_wait)");
   if (!t.valid()) {
     throw invalid_task_error("weft::sync_wait of an empty task (moved-from or already spawned)");

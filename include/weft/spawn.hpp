@@ -3,9 +3,8 @@
 
 #include "weft/join_handle.hpp"
 #include "weft/runtime.hpp"
+#include "weft/source_location.hpp"
 #include "weft/task.hpp"
-
-#include <source_location>
 
 namespace weft {
 
@@ -18,7 +17,7 @@ namespace weft {
 /// asyncio: create_task(coro). The task runs even if the handle is dropped (detached).
 /// where: recorded for runtime::dump(); leave it defaulted.
 template <class T>
-join_handle<T> spawn(task<T> t, std::source_location where = std::source_location::current()) {
+join_handle<T> spawn(task<T> t, weft::source_location where = weft::source_location::current()) {
   auto h = t.release();
   if (!h) {
     throw invalid_task_error("weft::spawn of an empty task (moved-from or already spawned)");

@@ -5,6 +5,7 @@
 #include "weft/detail/worker_context.hpp"
 #include "weft/errors.hpp"
 #include "weft/join_handle.hpp"
+#include "weft/source_location.hpp"
 #include "weft/spawn.hpp"
 #include "weft/task.hpp"
 
@@ -14,7 +15,6 @@
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <source_location>
 #include <utility>
 #include <vector>
 
@@ -41,7 +41,7 @@ namespace detail {
 class task_group_state {
 public:
   template <class T>
-  void spawn(std::shared_ptr<task_group_state> self, task<T> t, const std::source_location& where) {
+  void spawn(std::shared_ptr<task_group_state> self, task<T> t, const weft::source_location& where) {
     std::lock_guard lock(m_mutex);
     if (m_closed) {
       throw error("weft::task_group::spawn after the group was joined");
@@ -202,7 +202,7 @@ public:
   /// Starts t in the group. Throws: invalid_task_error for an empty task; error after
   /// the group was joined. where: recorded for runtime::dump(); leave it defaulted.
   template <class T>
-  void spawn(task<T> t, std::source_location where = std::source_location::current()) {
+  void spawn(task<T> t, weft::source_location where = weft::source_location::current()) {
     if (!t.valid()) {
       throw invalid_task_error("weft::task_group::spawn of an empty task (moved-from or spawned)");
     }

@@ -16,10 +16,10 @@
 //   finished running it, so the callback never outlives the awaiter it lives in.
 
 #include "weft/detail/config.hpp"
+#include "weft/source_location.hpp"
 
 #include <atomic>
 #include <cstdint>
-#include <source_location>
 #include <thread>
 
 namespace weft::detail {
@@ -86,11 +86,11 @@ public:
 
   /// Where the task that owns this state was started, for runtime::dump(). Written before
   /// the task starts; read (by dump) only while the task is suspended in a registry.
-  void set_origin(const std::source_location& where, const char* how) noexcept {
+  void set_origin(const weft::source_location& where, const char* how) noexcept {
     m_origin = where;
     m_origin_kind = how;
   }
-  [[nodiscard]] const std::source_location& origin() const noexcept { return m_origin; }
+  [[nodiscard]] const weft::source_location& origin() const noexcept { return m_origin; }
   /// "spawned", "run by block_on", ...: how the task at origin() was started.
   [[nodiscard]] const char* origin_kind() const noexcept { return m_origin_kind; }
 
@@ -100,7 +100,7 @@ private:
 
   std::atomic<bool> m_requested{false};
   std::atomic<std::uintptr_t> m_slot{k_empty};
-  std::source_location m_origin{};
+  weft::source_location m_origin{};
   const char* m_origin_kind = "started";
 };
 
