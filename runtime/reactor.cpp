@@ -34,8 +34,8 @@ void reactor::stop() noexcept {
 }
 
 timer_op::timer_op(asio::io_context& io, std::chrono::steady_clock::time_point due, std::coroutine_handle<> h,
-                   scheduler& s)
-    : timer(io, due), deadline(due), handle(h), sched(s) {
+                   scheduler& s, const cancel_state* sleeper)
+    : timer(io, due), deadline(due), handle(h), sched(s), owner(sleeper) {
   on_cancel.op = this;
   on_cancel.fn = [](cancel_callback* cb) noexcept {
     timer_op* op = static_cast<timer_cancel_callback*>(cb)->op;
@@ -43,8 +43,9 @@ timer_op::timer_op(asio::io_context& io, std::chrono::steady_clock::time_point d
   };
 }
 
-timer_op* reactor::create_timer(std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h) {
-  return new timer_op(m_io, deadline, h, m_sched);
+timer_op* reactor::create_timer(std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h,
+                                const cancel_state* sleeper) {
+  return new timer_op(m_io, deadline, h, m_sched, sleeper);
 }
 
 bool reactor::arm_timer(timer_op* op) {
@@ -140,8 +141,7 @@ bool sleep_awaiter::suspend(std::coroutine_handle<> h, detail::cancel_state* can
     return true;
   }
   detail::reactor& io = w->sched->io;
-  m_op = io.create_timer(m_deadline, h);
-  m_op->owner = cancel;
+  m_op = io.create_timer(m_deadline, h, cancel);
   // Install before arming: once armed, the timer may fire and resume us on another
   // worker before this function returns.
   if (cancel != nullptr) {

@@ -29,13 +29,15 @@ struct timer_cancel_callback : cancel_callback {
 
 struct timer_op {
   timer_op(asio::io_context& io, std::chrono::steady_clock::time_point due, std::coroutine_handle<> h,
-           scheduler& s);
+           scheduler& s, const cancel_state* sleeper);
 
   asio::steady_timer timer;
+  // A copy of the timer's expiry for dump(), which runs on other threads: Asio does not
+  // promise that reading a timer is safe beside the reactor's use of it.
   std::chrono::steady_clock::time_point deadline;
   std::coroutine_handle<> handle;
   scheduler& sched;
-  const cancel_state* owner = nullptr; // the sleeping task's, for dump(); may be null
+  const cancel_state* owner; // the sleeping task's, for dump(); may be null
   // Installed in the task's cancel_state while it sleeps; cancels the timer.
   timer_cancel_callback on_cancel;
   // Written by the reactor thread before it hands the task back; read by the task after
@@ -63,7 +65,8 @@ public:
   asio::io_context& context() noexcept { return m_io; }
 
   /// Creates an unarmed timer that will resume h. Throws: std::bad_alloc.
-  timer_op* create_timer(std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h);
+  timer_op* create_timer(std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h,
+                         const cancel_state* sleeper);
   /// Arms op. Returns false, leaving it unarmed, if it was cancelled already or the
   /// reactor is closed (then op->aborted is set).
   bool arm_timer(timer_op* op);
