@@ -24,6 +24,7 @@ const char* activity_name(worker_activity a) noexcept {
   case worker_activity::starting: return "starting";
   case worker_activity::running: return "running a task";
   case worker_activity::searching: return "searching for work";
+  case worker_activity::polling: return "parked, waiting for I/O and timers";
   case worker_activity::parked: return "parked";
   case worker_activity::stopped: return "stopped";
   }

@@ -15,8 +15,9 @@ void futex_wait(std::atomic<std::uint32_t>* addr, std::uint32_t expected) noexce
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
 }
 
-void futex_wake(std::atomic<std::uint32_t>* addr, int count) noexcept {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
+/// Returns how many sleepers it woke.
+long futex_wake(std::atomic<std::uint32_t>* addr, int count) noexcept {
+  return syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
 }
 
 } // namespace
@@ -31,16 +32,15 @@ void event_count::wait(std::uint32_t key) noexcept {
   m_waiters.fetch_sub(1, std::memory_order_relaxed);
 }
 
-bool event_count::notify_one() noexcept {
+event_count::notify_result event_count::notify_one() noexcept {
   // seq_cst: the notifier's read in the Dekker pair; pairs with the seq_cst fetch_add in
   // prepare_wait() (the caller published its work with a seq_cst operation before this).
   if (m_waiters.load(std::memory_order_seq_cst) == 0) {
-    return false;
+    return notify_result::nobody_waiting;
   }
   // seq_cst: a waiter that read the old epoch in prepare_wait() sees it change.
   m_epoch.fetch_add(1, std::memory_order_seq_cst);
-  futex_wake(&m_epoch, 1);
-  return true;
+  return futex_wake(&m_epoch, 1) > 0 ? notify_result::woke_sleeper : notify_result::woke_nobody;
 }
 
 void event_count::notify_all() noexcept {

@@ -40,8 +40,26 @@ public:
   /// Sleeps until the epoch moves past key (returns at once if it already has).
   void wait(std::uint32_t key) noexcept;
 
-  /// Wakes one waiter if any is announced. Returns whether one was.
-  bool notify_one() noexcept;
+  /// For a waiter that waited elsewhere (the I/O poller, in the reactor): ends the wait
+  /// that prepare_wait() announced.
+  void finish_wait() noexcept {
+    // relaxed: only a count, as at the end of wait().
+    m_waiters.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  /// True if the epoch has moved past key: a notify came after the prepare_wait() that
+  /// returned key. The poller's re-check (it does not sleep on the futex).
+  [[nodiscard]] bool notified_since(std::uint32_t key) const noexcept {
+    // seq_cst: read after the poller's seq_cst arming, in the Dekker pair with notify_one().
+    return m_epoch.load(std::memory_order_seq_cst) != key;
+  }
+
+  enum class notify_result { nobody_waiting, woke_sleeper, woke_nobody };
+
+  /// Wakes one waiter if any is announced. woke_nobody: waiters were announced but none
+  /// slept on the futex; they are either about to (and will see the new epoch) or waiting
+  /// elsewhere (the I/O poller), which the caller must then interrupt itself.
+  notify_result notify_one() noexcept;
 
   /// Wakes every announced waiter.
   void notify_all() noexcept;

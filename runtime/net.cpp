@@ -3,7 +3,7 @@
 // Every operation first tries the system call on the calling worker (sockets are
 // non-blocking) and falls back to waiting for readiness with async_wait through
 // weft::use_task, then tries again. A busy connection so never round-trips through the
-// reactor thread, and the data never moves on the reactor thread at all: it only reports
+// reactor, and the data never moves in a reactor handler at all: it only reports
 // readiness. docs/design.md, "Network I/O".
 
 #include <weft/net/connect.hpp>

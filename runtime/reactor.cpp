@@ -19,18 +19,37 @@ reactor::reactor(scheduler& sched) : m_sched(sched) {}
 
 reactor::~reactor() { stop(); }
 
-void reactor::start() {
-  m_guard.emplace(m_io.get_executor());
-  m_thread = std::thread([this] { m_io.run(); });
-}
+void reactor::start() { m_guard.emplace(m_io.get_executor()); }
 
 void reactor::stop() noexcept {
-  if (!m_thread.joinable()) {
-    return;
-  }
   m_guard.reset();
   m_io.stop();
-  m_thread.join();
+}
+
+std::size_t reactor::run_guarded(std::size_t (asio::io_context::*run)()) noexcept {
+  try {
+    return (m_io.*run)();
+  } catch (...) {
+    // Only a handler posted by a user can throw (weft's own do not). Report it as an
+    // exception escaping a detached task would be, and go on.
+    m_sched.report_unhandled(std::current_exception());
+    return 1;
+  }
+}
+
+std::size_t reactor::poll() noexcept { return run_guarded(&asio::io_context::poll); }
+
+std::size_t reactor::wait_and_poll() noexcept {
+  const std::size_t ran = run_guarded(&asio::io_context::run_one);
+  return ran + poll();
+}
+
+void reactor::interrupt() noexcept {
+  try {
+    asio::post(m_io, [] {});
+  } catch (...) {
+    // Out of memory: the poller wakes at its next I/O event or timer instead.
+  }
 }
 
 timer_op::timer_op(asio::io_context& io, std::chrono::steady_clock::time_point due, std::coroutine_handle<> h,
@@ -66,7 +85,7 @@ bool reactor::arm_timer(timer_op* op) {
   op->armed = true;
   op->timer.async_wait([op](const std::error_code& ec) {
     op->aborted = (ec == asio::error::operation_aborted);
-    op->sched.inject_internal(op->handle.address());
+    schedule_internal(op->sched, op->handle); // onto this worker's deque
   });
   return true;
 }

@@ -1,7 +1,8 @@
 #pragma once
-// The reactor: one thread running the runtime's asio::io_context. Timer and I/O
-// completions run there and hand the waiting coroutine to the pool through the injection
-// queue (one cross-thread hand-off). Why a dedicated thread: docs/design.md, "Reactor".
+// The reactor: the runtime's asio::io_context, run by the workers themselves. An idle
+// worker waits for I/O in it (the poller), busy workers poll it now and then, and a
+// completion pushes the waiting coroutine onto the deque of the worker that ran it: no
+// thread of its own, no cross-thread hand-off. Protocol: docs/design.md, "Reactor".
 
 #include <weft/detail/cancel_state.hpp>
 #include <weft/detail/pending_op.hpp>
@@ -15,7 +16,6 @@
 #include <cstddef>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 namespace weft::detail {
 
@@ -40,8 +40,8 @@ struct timer_op {
   const cancel_state* owner; // the sleeping task's, for dump(); may be null
   // Installed in the task's cancel_state while it sleeps; cancels the timer.
   timer_cancel_callback on_cancel;
-  // Written by the reactor thread before it hands the task back; read by the task after
-  // it resumes (ordered by the injection queue's mutex).
+  // Written by the timer's handler before it hands the task back; read by the task after
+  // it resumes (ordered by the deque or injection queue that carried it).
   bool aborted = false;
   // Guarded by reactor::m_timers_mutex.
   bool cancel_requested = false;
@@ -57,12 +57,21 @@ public:
   reactor& operator=(const reactor&) = delete;
   ~reactor();
 
+  /// Keeps the io_context running while it has no operation (a work guard).
   void start();
-  /// Stops the io_context and joins the thread. Handlers still queued are destroyed
-  /// without running.
+  /// Stops the io_context: every wait returns, and handlers still queued are destroyed
+  /// without running when the reactor is.
   void stop() noexcept;
 
   asio::io_context& context() noexcept { return m_io; }
+
+  /// Runs the handlers that are ready, without blocking. Returns how many ran.
+  std::size_t poll() noexcept;
+  /// Blocks until a handler has run (an I/O or timer completion, or interrupt()), then
+  /// runs the others that are ready. Returns how many ran.
+  std::size_t wait_and_poll() noexcept;
+  /// Makes a blocked wait_and_poll() return (posts an empty handler).
+  void interrupt() noexcept;
 
   /// Creates an unarmed timer that will resume h. Throws: std::bad_alloc.
   timer_op* create_timer(std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h,
@@ -107,10 +116,13 @@ public:
 private:
   void link_op(pending_op_node& node) noexcept; // m_ops_mutex held
 
+  std::size_t run_guarded(std::size_t (asio::io_context::*run)()) noexcept;
+
   scheduler& m_sched;
-  asio::io_context m_io{1};
+  // Default concurrency hint: several workers run it, and Asio must wake another of them
+  // when one finds more handlers than it runs.
+  asio::io_context m_io;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> m_guard;
-  std::thread m_thread;
 
   std::mutex m_timers_mutex;
   timer_op* m_timers = nullptr; // guarded by m_timers_mutex

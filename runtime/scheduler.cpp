@@ -52,8 +52,10 @@ void worker::set_activity(worker_activity a) noexcept {
 void* worker::next_task() noexcept {
   // Every 61st task, look at the injection queue first, so that outside work and timer
   // completions are not starved by a deque that never empties (61: prime, as Go and
-  // Tokio use, so it does not beat with power-of-two patterns in the workload).
+  // Tokio use, so it does not beat with power-of-two patterns in the workload); and poll
+  // the reactor if no idle worker is watching it.
   if (++m_tick % 61 == 0) {
+    maybe_poll_io();
     if (void* item = m_sched.injection.try_pop()) {
       worker_counters::bump(m_context.counters.injected_taken);
       return item;
@@ -69,6 +71,37 @@ void* worker::next_task() noexcept {
     return item;
   }
   return search();
+}
+
+std::size_t worker::run_reactor(bool block) noexcept {
+  // Completions push their tasks onto our deque without waking anyone: we run them next.
+  // Only a batch worth sharing wakes a sleeper (as Tokio's driver does).
+  m_context.in_reactor = true;
+  const std::size_t ran = block ? m_sched.io.wait_and_poll() : m_sched.io.poll();
+  m_context.in_reactor = false;
+  if (m_context.deque.size_approx() > 1) {
+    // relaxed: a hint, as in push_local().
+    scheduler_signals& s = m_sched.signals;
+    if (s.sleepers.load(std::memory_order_relaxed) != 0 && !s.wake_pending.load(std::memory_order_relaxed)) {
+      wake_for_local_work(m_context);
+    }
+  }
+  return ran;
+}
+
+void worker::maybe_poll_io() noexcept {
+  // An idle worker waiting in the reactor sees every completion at once.
+  if (m_sched.poller_present()) {
+    return;
+  }
+  // Otherwise poll, but not more often than this: a poll is a system call, and the tasks
+  // between two ticks may be a few nanoseconds each.
+  constexpr auto k_interval = std::chrono::microseconds(100);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - m_last_io_poll >= k_interval) {
+    m_last_io_poll = now;
+    run_reactor(false);
+  }
 }
 
 void* worker::try_steal() noexcept {
@@ -110,6 +143,12 @@ void* worker::search_or_exit() noexcept {
       if (void* item = try_steal()) {
         return item;
       }
+      // Completions the reactor has ready become our tasks (unless the poller runs them).
+      if (!m_sched.poller_present() && run_reactor(false) > 0) {
+        if (void* item = nullptr; m_context.deque.pop(item)) {
+          return item;
+        }
+      }
       if (m_sched.exit_requested()) {
         return nullptr;
       }
@@ -135,34 +174,61 @@ void* worker::search_or_exit() noexcept {
 
 void* worker::park_or_find() noexcept {
   const std::uint32_t key = m_sched.idle.prepare_wait();
+  // The first idle worker waits in the reactor instead of on the event count, so that I/O
+  // and timers are watched whenever a worker is idle.
+  const bool poller = m_sched.try_become_poller();
+  if (poller) {
+    m_sched.arm_poller();
+  }
+  auto withdraw = [&] {
+    if (poller) {
+      m_sched.stop_polling();
+    }
+    m_sched.idle.cancel_wait();
+  };
   // Re-check after announcing (the seq_cst half of the handshake; see file comment).
   if (m_sched.exit_requested()) {
-    m_sched.idle.cancel_wait();
+    withdraw();
     return nullptr;
   }
   if (m_sched.injection.non_empty()) {
-    m_sched.idle.cancel_wait();
+    withdraw();
     return m_sched.injection.try_pop();
   }
   for (unsigned i = 0; i < m_sched.worker_count(); ++i) {
     if (i != m_context.index && m_sched.worker_at(i).has_local_work()) {
-      m_sched.idle.cancel_wait();
+      withdraw();
       return try_steal();
     }
   }
+  if (poller && m_sched.idle.notified_since(key)) {
+    withdraw(); // a wake-up meant for a parked worker came meanwhile: look again
+    return nullptr;
+  }
   worker_counters::bump(m_context.counters.parks);
-  // relaxed: a count read by shutdown() under its own re-checks.
+  // seq_cst: a count read by shutdown() under its own re-checks.
   m_sched.parked.fetch_add(1, std::memory_order_seq_cst);
   m_sched.on_worker_parking();
-  set_activity(worker_activity::parked);
-  m_sched.idle.wait(key);
+  void* item = nullptr;
+  if (poller) {
+    set_activity(worker_activity::polling);
+    run_reactor(true);
+    m_sched.stop_polling();
+    m_sched.idle.finish_wait();
+  } else {
+    set_activity(worker_activity::parked);
+    m_sched.idle.wait(key);
+  }
   set_activity(worker_activity::searching);
   m_sched.parked.fetch_sub(1, std::memory_order_seq_cst);
   worker_counters::bump(m_context.counters.wakeups);
   // release: lets the next local push request another wake-up; pairs with the relaxed
   // hint load in push_local() (a stale read only delays a wake-up).
   m_sched.signals.wake_pending.store(false, std::memory_order_release);
-  return nullptr;
+  if (poller) {
+    (void)m_context.deque.pop(item); // what the completions made runnable
+  }
+  return item;
 }
 
 scheduler::scheduler(runtime& owner, runtime_options options)
@@ -186,10 +252,10 @@ scheduler::scheduler(runtime& owner, runtime_options options)
     // relaxed is enough for the flag; notify_all's seq_cst bump publishes it to sleepers.
     m_exit.store(true, std::memory_order_release);
     idle.notify_all();
+    io.stop();
     for (auto& t : m_threads) {
       t.join();
     }
-    io.stop();
     throw;
   }
 }
@@ -204,7 +270,7 @@ void scheduler::inject(void* item) {
     }
     injection.push(item);
   }
-  idle.notify_one();
+  wake_one();
 }
 
 void scheduler::inject_internal(void* item) noexcept {
@@ -214,7 +280,46 @@ void scheduler::inject_internal(void* item) noexcept {
     std::fputs("weft: out of memory while scheduling a task internally\n", stderr);
     std::terminate();
   }
-  idle.notify_one();
+  wake_one();
+}
+
+bool scheduler::wake_one() noexcept {
+  switch (idle.notify_one()) {
+  case event_count::notify_result::nobody_waiting:
+    return false;
+  case event_count::notify_result::woke_sleeper:
+    return true;
+  case event_count::notify_result::woke_nobody:
+    break;
+  }
+  // The announced waiters are the poller, or workers on their way to the futex (which
+  // see the new epoch). Interrupt the poller if it is waiting; an extra interrupt only
+  // makes it look for work once more.
+  // seq_cst: the notifier's read in the Dekker pair with arm_poller() (our caller
+  // published its work and notify_one() bumped the epoch, both seq_cst, before this).
+  if (m_poller_armed.exchange(false, std::memory_order_seq_cst)) {
+    io.interrupt();
+  }
+  return true;
+}
+
+bool scheduler::try_become_poller() noexcept {
+  // acq_rel: a role flag; pairs with the release in stop_polling().
+  return !m_poller_held.exchange(true, std::memory_order_acq_rel);
+}
+
+void scheduler::arm_poller() noexcept {
+  // seq_cst: the poller's write in the Dekker pair with wake_one(); ordered before its
+  // re-check loads (injection queue, deques, epoch).
+  m_poller_armed.store(true, std::memory_order_seq_cst);
+}
+
+void scheduler::stop_polling() noexcept {
+  // relaxed: a late wake_one() that still sees it armed only interrupts the reactor once
+  // more, which is harmless.
+  m_poller_armed.store(false, std::memory_order_relaxed);
+  // release: the role is free; pairs with the acquire in try_become_poller().
+  m_poller_held.store(false, std::memory_order_release);
 }
 
 void scheduler::on_worker_parking() noexcept {
@@ -258,14 +363,15 @@ void scheduler::shutdown() {
       m_shutdown_cv.wait_for(lock, std::chrono::milliseconds(1));
     }
   }
-  // release: workers that see it exit; notify_all wakes the parked ones.
+  // release: workers that see it exit; notify_all wakes the parked ones, and stopping
+  // the reactor the poller (nothing is left for it to run).
   m_exit.store(true, std::memory_order_release);
   idle.notify_all();
+  io.stop();
   for (auto& t : m_threads) {
     t.join();
   }
   m_threads.clear();
-  io.stop();
   {
     std::lock_guard lock(m_shutdown_mutex);
     m_shutdown_done = true;
@@ -318,7 +424,7 @@ void wake_for_local_work(worker_context& w) noexcept {
   // acq_rel: claims the single in-flight wake-up; the woken worker's release store of
   // false hands the claim back.
   if (!s.wake_pending.exchange(true, std::memory_order_acq_rel)) {
-    if (!w.sched->idle.notify_one()) {
+    if (!w.sched->wake_one()) {
       // Nobody was waiting after all: give the claim back. relaxed: a hint flag.
       s.wake_pending.store(false, std::memory_order_relaxed);
     }

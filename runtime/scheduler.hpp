@@ -1,6 +1,7 @@
 #pragma once
 // The pool behind weft::runtime: workers with Chase-Lev deques, an injection queue, an
-// event count to park idle workers, and the reactor thread. Protocols: docs/design.md.
+// event count to park idle workers, and the reactor they run between tasks. Protocols:
+// docs/design.md.
 
 #include "blocking_pool.hpp"
 #include "event_count.hpp"
@@ -11,6 +12,7 @@
 #include <weft/runtime.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -50,12 +52,15 @@ private:
   void set_activity(worker_activity a) noexcept;
   void* try_steal() noexcept;
   void* park_or_find() noexcept;
+  std::size_t run_reactor(bool block) noexcept;
+  void maybe_poll_io() noexcept;
   std::uint32_t next_random() noexcept;
 
   worker_context m_context;
   scheduler& m_sched;
   std::uint32_t m_rng;
   std::uint32_t m_tick = 0;
+  std::chrono::steady_clock::time_point m_last_io_poll{};
 };
 
 class scheduler {
@@ -72,6 +77,20 @@ public:
   void inject(void* item);
   /// From the reactor or a worker of another scheduler: never refused.
   void inject_internal(void* item) noexcept;
+
+  /// Wakes one parked worker for work published with a seq_cst operation: one asleep on
+  /// the event count, else the I/O poller. Returns false if no worker was parked.
+  bool wake_one() noexcept;
+
+  /// The I/O poller: at most one idle worker waits in the reactor (the others on the
+  /// event count). Protocol: docs/design.md, "Reactor".
+  [[nodiscard]] bool try_become_poller() noexcept;
+  void arm_poller() noexcept;
+  void stop_polling() noexcept;
+  [[nodiscard]] bool poller_present() const noexcept {
+    // relaxed: a hint for busy workers deciding whether to poll themselves.
+    return m_poller_held.load(std::memory_order_relaxed);
+  }
 
   void shutdown();
   [[nodiscard]] bool is_shutting_down() const noexcept {
@@ -107,7 +126,13 @@ private:
   std::vector<std::unique_ptr<worker>> m_workers;
   std::vector<std::thread> m_threads;
 
-  std::mutex m_accept_mutex; // orders inject() against shutdown()'s refusal
+  // A worker holds the poller role (waits in the reactor when idle).
+  alignas(k_cache_line) std::atomic<bool> m_poller_held{false};
+  // The poller is between its re-check and the end of its wait: a notifier that finds no
+  // sleeper on the event count interrupts the reactor instead.
+  std::atomic<bool> m_poller_armed{false};
+
+  alignas(k_cache_line) std::mutex m_accept_mutex; // orders inject() against shutdown()'s refusal
   bool m_accepting = true;   // guarded by m_accept_mutex
   std::atomic<bool> m_shutdown_started{false};
   std::atomic<bool> m_exit{false};

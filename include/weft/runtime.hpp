@@ -62,7 +62,8 @@ struct worker_stats {
 };
 
 /// A pool of worker threads, each with a Chase-Lev deque, plus an injection queue for
-/// outside threads and an Asio reactor thread for timers and I/O.
+/// outside threads and an Asio reactor for timers and I/O, which the workers run when
+/// idle (and poll now and then when busy).
 ///
 /// The thread that constructs a runtime (when it is not a worker and has no current
 /// runtime) makes it current, so weft::spawn and weft::sync_wait find it; the destructor
@@ -122,7 +123,8 @@ public:
   /// dump() for every runtime alive in the process (what a watchdog prints).
   static void dump_all(std::ostream& out);
 
-  /// The io_context driven by the reactor thread (Asio objects bound to the runtime use it).
+  /// The runtime's io_context (Asio objects bound to the runtime use it). Its handlers run
+  /// on the pool's workers, between tasks: a handler must not block.
   [[nodiscard]] asio::io_context& io_context() noexcept;
 
   /// The runtime of the calling worker, else the one current on this thread, else null.

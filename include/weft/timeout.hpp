@@ -38,7 +38,7 @@ task<T> run_with_deadline(task<T> t, std::chrono::steady_clock::time_point deadl
   join_handle<T> h = weft::spawn(std::move(t));
   std::atomic<bool> timed_out{false};
 
-  // The deadline cancels the inner task (on the reactor thread) and remembers why.
+  // The deadline cancels the inner task (from the reactor) and remembers why.
   struct timer_callback : deadline_callback {
     join_handle<T>* handle = nullptr;
     std::atomic<bool>* flag = nullptr;

@@ -3,6 +3,7 @@
 // inside a weft task: `auto n = co_await sock.async_read_some(buf, weft::use_task);`.
 
 #include "weft/detail/pending_op.hpp"
+#include "weft/detail/spin_lock.hpp"
 #include "weft/detail/task_promise.hpp"
 #include "weft/detail/worker_context.hpp"
 #include "weft/errors.hpp"
@@ -16,6 +17,7 @@
 #include <atomic>
 #include <coroutine>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <system_error>
 #include <tuple>
@@ -38,8 +40,8 @@ struct use_task_t {
 /// asio::error::eof); cancelled_error if the task was cancelled (the operation is then
 /// cancelled through its Asio cancellation slot, with cancellation_type::terminal, and
 /// awaited before the task continues).
-/// Resumes on: a pool worker (the completion runs on the reactor thread and hands the task
-/// over: one cross-thread hand-off).
+/// Resumes on: a pool worker, usually the one that ran the completion (workers run the
+/// reactor between tasks), so a completion costs no cross-thread hand-off.
 inline constexpr use_task_t use_task{};
 
 namespace detail {
@@ -49,10 +51,20 @@ asio::io_context& io_context_of(scheduler& sched) noexcept;
 
 // Shared by the awaitable, the completion handler and a posted cancellation, because a
 // posted emit() may run after the awaitable is gone. Asio's cancellation_signal is not
-// thread-safe, so emit() always runs on the reactor thread, the thread that also runs the
-// operation's cancellation handler and completion.
+// thread-safe, and several workers run the reactor, so the posted emit() and the
+// completion's detaching of the slot may run at once on two threads: the lock orders them.
 struct asio_cancel_state {
-  asio::cancellation_signal signal;
+  spin_lock lock;
+  asio::cancellation_signal signal; // guarded by lock once the operation has started
+
+  void emit_terminal() noexcept {
+    std::lock_guard guard(lock);
+    signal.emit(asio::cancellation_type::terminal);
+  }
+  void detach_handler() noexcept {
+    std::lock_guard guard(lock);
+    signal.slot().clear();
+  }
 };
 
 /// An Asio operation in flight, known to the runtime so that shutdown can cancel it.
@@ -61,10 +73,11 @@ struct io_op_node : pending_op_node {
   std::shared_ptr<asio_cancel_state> shared;
 };
 
-/// Posts a terminal cancellation of the operation to the reactor thread.
+/// Posts a terminal cancellation of the operation to the reactor (emit() runs the
+/// operation's cancellation handler, which Asio expects on a thread running the io_context).
 inline void post_io_cancel(asio::io_context& io, const std::shared_ptr<asio_cancel_state>& shared) noexcept {
   try {
-    asio::post(io, [s = shared] { s->signal.emit(asio::cancellation_type::terminal); });
+    asio::post(io, [s = shared] { s->emit_terminal(); });
   } catch (...) {
     // Out of memory: the operation runs to its normal end instead of being cut short.
   }
@@ -163,16 +176,16 @@ public:
   }
 
 private:
-  // The handler Asio calls (on the reactor thread); it carries the cancellation slot.
+  // The handler Asio calls (on a worker running the reactor); it carries the cancellation
+  // slot.
   struct completion {
     asio_awaitable* self;
     using cancellation_slot_type = asio::cancellation_slot;
     cancellation_slot_type get_cancellation_slot() const noexcept { return self->m_shared->signal.slot(); }
     void operator()(Args... args) {
       // The operation is over: detach its cancellation handler (it refers to the I/O
-      // object, which may go away before a late emit() runs). Safe: emit() and this
-      // completion both run on the reactor thread.
-      self->m_shared->signal.slot().clear();
+      // object, which may go away before a late emit() runs).
+      self->m_shared->detach_handler();
       self->m_result.emplace(std::move(args)...);
       // acq_rel: see await_suspend().
       if (self->m_gate.fetch_sub(1, std::memory_order_acq_rel) == 1) {

@@ -45,7 +45,7 @@ struct alignas(k_cache_line) worker_counters {
 
 /// What a worker is doing, for runtime::dump(). Written by the worker at transitions only
 /// (never per task), read from any thread.
-enum class worker_activity : std::uint8_t { starting, running, searching, parked, stopped };
+enum class worker_activity : std::uint8_t { starting, running, searching, polling, parked, stopped };
 
 struct worker_context {
   chase_lev_deque<void*> deque;
@@ -54,6 +54,9 @@ struct worker_context {
   scheduler* sched = nullptr;
   scheduler_signals* signals = nullptr;
   unsigned index = 0;
+  // True while this worker runs reactor handlers: their pushes wake nobody, since the
+  // worker runs them next (it wakes a sleeper afterwards if it has more than one).
+  bool in_reactor = false;
   worker_counters counters;
 };
 
@@ -73,7 +76,7 @@ inline void push_local(worker_context& w, std::coroutine_handle<> h) {
   // relaxed: a hint (see above); the sleeper's own re-check after prepare_wait is the
   // correctness path for work that only it could run.
   if (WEFT_UNLIKELY(s.sleepers.load(std::memory_order_relaxed) != 0 &&
-                    !s.wake_pending.load(std::memory_order_relaxed))) {
+                    !s.wake_pending.load(std::memory_order_relaxed)) && !w.in_reactor) {
     wake_for_local_work(w);
   }
 }

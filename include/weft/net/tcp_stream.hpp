@@ -16,7 +16,7 @@ namespace weft::net {
 ///
 /// Reads and writes are tried at once on the calling worker (the socket is non-blocking)
 /// and only wait for readiness through the reactor when the kernel has nothing to give or
-/// no room, so a busy connection costs no hand-off to the reactor thread.
+/// no room, so a busy connection costs no trip through the reactor.
 /// Throws (every operation): io_error carrying the error code and the operation's name;
 /// cancelled_error when the task is cancelled while the operation waits.
 /// Thread safety: one read and one write may be in flight at a time, from different
