@@ -21,6 +21,7 @@
 
 #include <asio/connect.hpp>
 #include <asio/error.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/address.hpp>
 
 #include <algorithm>
@@ -55,6 +56,14 @@ task<void> check_cancelled(const char* what) {
 }
 
 [[noreturn]] void throw_io(const std::error_code& ec, const std::string& what) { throw io_error(ec, what); }
+
+void throw_if_stopping(const char* what) {
+  detail::worker_context* w = detail::tl_worker;
+  // relaxed: a flag, as in use_task.
+  if (w != nullptr && w->signals->stopping.load(std::memory_order_relaxed)) {
+    throw cancelled_error(std::string(what) + ": runtime is shutting down");
+  }
+}
 
 asio::ip::address parse_address(std::string_view host, const char* what) {
   std::error_code ec;
@@ -101,7 +110,24 @@ task<std::size_t> tcp_stream::read_some(asio::mutable_buffer buffer) {
     if (!would_block(ec)) {
       throw_io(ec, "weft::net::tcp_stream::read_some");
     }
-    co_await m_socket.async_wait(asio::socket_base::wait_read, use_task);
+    // Nothing yet: let the reactor read when data arrives. An async_read_some is queued
+    // on the socket's existing edge-triggered registration (after one more try by Asio),
+    // where an async_wait costs an epoll_ctl each time.
+    auto [wait_ec, got] = co_await m_socket.async_read_some(buffer, asio::experimental::as_tuple(use_task));
+    if (!wait_ec) {
+      co_return got;
+    }
+    if (wait_ec == asio::error::eof) {
+      co_return 0;
+    }
+    if (wait_ec == asio::error::operation_aborted) {
+      // As use_task reports it: cancelled_error if our task or the runtime cancelled it.
+      co_await check_cancelled("weft::net::tcp_stream::read_some");
+      throw_if_stopping("weft::net::tcp_stream::read_some");
+    }
+    if (!would_block(wait_ec)) {
+      throw_io(wait_ec, "weft::net::tcp_stream::read_some");
+    }
   }
 }
 
