@@ -71,6 +71,55 @@ TEST_P(Sleep, DoesNotBlockTheWorker) {
   EXPECT_TRUE(weft::run(body(), options()));
 }
 
+TEST_P(Sleep, FiresWhileEveryWorkerIsBusy) {
+  // Workers run the reactor themselves. With every worker kept busy by tasks that yield
+  // (so none goes idle to wait in the reactor), the busy ones must still poll it: the
+  // sleeper wakes and stops the spinners long before their cap of 20 s.
+  auto body = [](unsigned workers) -> weft::task<bool> {
+    std::atomic<bool> woke{false};
+    std::vector<weft::join_handle<bool>> spinners;
+    for (unsigned i = 0; i < workers; ++i) {
+      spinners.push_back(weft::spawn([](std::atomic<bool>& w) -> weft::task<bool> {
+        const auto cap = clock_type::now() + 20s;
+        while (!w.load() && clock_type::now() < cap) {
+          co_await weft::yield();
+        }
+        co_return w.load();
+      }(woke)));
+    }
+    co_await weft::sleep(1ms);
+    woke.store(true);
+    bool all = true;
+    for (auto& h : spinners) {
+      all = co_await h && all;
+    }
+    co_return all;
+  };
+  EXPECT_TRUE(weft::run(body(GetParam()), options()));
+}
+
+TEST_P(Sleep, FiresWhileAnotherWorkerComputes) {
+  // A task computing without suspending holds one worker; the sleeper's timer is run by
+  // another (the idle worker waiting in the reactor) and ends the computation.
+  if (GetParam() < 2) {
+    GTEST_SKIP() << "needs a second worker";
+  }
+  auto body = []() -> weft::task<bool> {
+    std::atomic<bool> woke{false};
+    auto computer = weft::spawn([](std::atomic<bool>& w) -> weft::task<bool> {
+      const auto cap = clock_type::now() + 20s;
+      while (!w.load() && clock_type::now() < cap) {
+        std::this_thread::yield(); // computing: never suspends
+      }
+      co_return w.load();
+    }(woke));
+    co_await weft::sleep(1ms);
+    woke.store(true);
+    co_return co_await computer;
+  };
+  EXPECT_TRUE(weft::run(body(), options()));
+}
+
 TEST_P(Sleep, ZeroAndNegativeDurationsYield) {
   auto body = []() -> weft::task<int> {
     co_await weft::sleep(0ms);
