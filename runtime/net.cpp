@@ -2,7 +2,8 @@
 //
 // Every operation first tries the system call on the calling worker (sockets are
 // non-blocking) and falls back to waiting for readiness with async_wait through
-// weft::use_task, then tries again. A busy connection so never round-trips through the
+// weft::use_task, then tries again (a read instead queues an async_read_some, which
+// Asio completes when data arrives). A busy connection so never round-trips through the
 // reactor, and the data never moves in a reactor handler at all: it only reports
 // readiness. docs/design.md, "Network I/O".
 
@@ -98,37 +99,33 @@ task<std::size_t> tcp_stream::read_some(asio::mutable_buffer buffer) {
   if (buffer.size() == 0) {
     co_return 0;
   }
-  for (;;) {
-    std::error_code ec;
-    const std::size_t n = m_socket.read_some(buffer, ec);
-    if (!ec) {
-      co_return n;
-    }
-    if (ec == asio::error::eof) {
-      co_return 0;
-    }
-    if (!would_block(ec)) {
-      throw_io(ec, "weft::net::tcp_stream::read_some");
-    }
-    // Nothing yet: let the reactor read when data arrives. An async_read_some is queued
-    // on the socket's existing edge-triggered registration (after one more try by Asio),
-    // where an async_wait costs an epoll_ctl each time.
-    auto [wait_ec, got] = co_await m_socket.async_read_some(buffer, asio::experimental::as_tuple(use_task));
-    if (!wait_ec) {
-      co_return got;
-    }
-    if (wait_ec == asio::error::eof) {
-      co_return 0;
-    }
-    if (wait_ec == asio::error::operation_aborted) {
-      // As use_task reports it: cancelled_error if our task or the runtime cancelled it.
-      co_await check_cancelled("weft::net::tcp_stream::read_some");
-      throw_if_stopping("weft::net::tcp_stream::read_some");
-    }
-    if (!would_block(wait_ec)) {
-      throw_io(wait_ec, "weft::net::tcp_stream::read_some");
-    }
+  std::error_code ec;
+  const std::size_t n = m_socket.read_some(buffer, ec);
+  if (!ec) {
+    co_return n;
   }
+  if (ec == asio::error::eof) {
+    co_return 0;
+  }
+  if (!would_block(ec)) {
+    throw_io(ec, "weft::net::tcp_stream::read_some");
+  }
+  // Nothing yet: let the reactor read when data arrives. An async_read_some is queued on
+  // the socket's existing edge-triggered registration (after one more try by Asio), where
+  // an async_wait costs an epoll_ctl each time. Asio retries EAGAIN itself.
+  auto [wait_ec, got] = co_await m_socket.async_read_some(buffer, asio::experimental::as_tuple(use_task));
+  if (!wait_ec) {
+    co_return got;
+  }
+  if (wait_ec == asio::error::eof) {
+    co_return 0;
+  }
+  if (wait_ec == asio::error::operation_aborted) {
+    // As use_task reports it: cancelled_error if our task or the runtime cancelled it.
+    co_await check_cancelled("weft::net::tcp_stream::read_some");
+    throw_if_stopping("weft::net::tcp_stream::read_some");
+  }
+  throw_io(wait_ec, "weft::net::tcp_stream::read_some");
 }
 
 task<void> tcp_stream::read_exact(asio::mutable_buffer buffer) {

@@ -79,12 +79,8 @@ std::size_t worker::run_reactor(bool block) noexcept {
   m_context.in_reactor = true;
   const std::size_t ran = block ? m_sched.io.wait_and_poll() : m_sched.io.poll();
   m_context.in_reactor = false;
-  if (m_context.deque.size_approx() > 1) {
-    // relaxed: a hint, as in push_local().
-    scheduler_signals& s = m_sched.signals;
-    if (s.sleepers.load(std::memory_order_relaxed) != 0 && !s.wake_pending.load(std::memory_order_relaxed)) {
-      wake_for_local_work(m_context);
-    }
+  if (m_context.deque.size_approx() > 1 && wake_for_local_work_wanted(m_sched.signals)) {
+    wake_for_local_work(m_context);
   }
   return ran;
 }

@@ -67,16 +67,19 @@ inline thread_local constinit worker_context* tl_worker = nullptr;
 /// Wakes a sleeping worker because this worker pushed work it could share. Compiled.
 void wake_for_local_work(worker_context& w) noexcept;
 
+/// True when workers sleep and no wake-up for local work is already under way: a hint.
+inline bool wake_for_local_work_wanted(const scheduler_signals& s) noexcept {
+  // relaxed: a hint (see push_local); the sleeper's own re-check after prepare_wait is
+  // the correctness path for work that only it could run.
+  return s.sleepers.load(std::memory_order_relaxed) != 0 && !s.wake_pending.load(std::memory_order_relaxed);
+}
+
 /// Pushes h onto this worker's deque and, when workers sleep and no wake-up is already
 /// under way, wakes one. Missing a sleeper that is just going to sleep only costs
 /// parallelism, never progress: the owner always drains its own deque before it sleeps.
 inline void push_local(worker_context& w, std::coroutine_handle<> h) {
   w.deque.push(h.address());
-  scheduler_signals& s = *w.signals;
-  // relaxed: a hint (see above); the sleeper's own re-check after prepare_wait is the
-  // correctness path for work that only it could run.
-  if (WEFT_UNLIKELY(s.sleepers.load(std::memory_order_relaxed) != 0 &&
-                    !s.wake_pending.load(std::memory_order_relaxed)) && !w.in_reactor) {
+  if (WEFT_UNLIKELY(wake_for_local_work_wanted(*w.signals)) && !w.in_reactor) {
     wake_for_local_work(w);
   }
 }
