@@ -78,7 +78,7 @@ std::optional<unsigned> this_worker_index() noexcept {
 namespace weft::detail {
 namespace {
 
-// Empties the calling thread's frame cache when the thread exits.
+// Empties the calling thread's frame cache when the thread exits, and closes it.
 struct frame_cache_cleanup {
   ~frame_cache_cleanup() {
     frame_cache& cache = tl_frame_cache;
@@ -88,16 +88,25 @@ struct frame_cache_cleanup {
         cache.heads[cls] = block->next;
         ::operator delete(block);
       }
-      cache.counts[cls] = 0;
+      cache.room[cls] = 0;
     }
   }
 };
 
 } // namespace
 
-void register_frame_cache_cleanup() noexcept {
-  thread_local frame_cache_cleanup cleanup;
-  tl_frame_cache.cleanup_registered = true;
+void deallocate_frame_slow(void* p, std::size_t cls) noexcept {
+  frame_cache& cache = tl_frame_cache;
+  if (!cache.opened && !cache.thread_exiting) {
+    thread_local frame_cache_cleanup cleanup;
+    cache.opened = true;
+    for (std::uint32_t& room : cache.room) {
+      room = k_frame_cache_limit;
+    }
+    deallocate_frame(p, (cls + 1) * k_frame_granule);
+    return;
+  }
+  ::operator delete(p); // the class is full, or the thread is exiting
 }
 
 } // namespace weft::detail

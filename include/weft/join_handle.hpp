@@ -6,6 +6,8 @@
 #include "weft/errors.hpp"
 
 #include <coroutine>
+#include <memory>
+#include <type_traits>
 #include <utility>
 
 namespace weft {
@@ -50,7 +52,11 @@ public:
   }
   join_handle(const join_handle&) = delete;
   join_handle& operator=(const join_handle&) = delete;
-  ~join_handle() { detach(); }
+  ~join_handle() {
+    if (m_handle) { // most handles were awaited: keep that test inline
+      detach();
+    }
+  }
 
   /// True while the handle owns a task whose result has not been taken.
   [[nodiscard]] bool valid() const noexcept { return static_cast<bool>(m_handle); }
@@ -118,9 +124,7 @@ public:
         // run it inline with us as its continuation; nobody else can reach it now. It
         // runs as part of our thread of control, so it observes our cancellation (unless
         // its own was requested before it started).
-        void* item = w->deque.peek_bottom();
-        if (item == child.address() && w->deque.pop(item)) {
-          WEFT_ASSERT(item == child.address());
+        if (w->deque.pop_if_newest(child.address())) {
           if (parent_cancel != nullptr && !child.promise().own_cancellation().is_requested()) {
             child.promise().share_cancellation(*parent_cancel);
           }
@@ -128,26 +132,12 @@ public:
           return child;
         }
       }
-      // Slow path: wait in the task's waiter list. Cancelling us cancels the task (as
-      // asyncio does for an awaited task); we still wait for it to finish.
-      m_cancel_cb.child = &child.promise().own_cancellation();
-      if (parent_cancel != nullptr) {
-        if (parent_cancel->install(&m_cancel_cb)) {
-          m_parent_cancel = parent_cancel;
-        } else {
-          m_cancel_cb.child->request();
-        }
-      }
-      m_node.handle = awaiting;
-      if (child.promise().join().try_add_waiter(&m_node)) {
-        return std::noop_coroutine();
-      }
-      return awaiting; // finished while we registered: continue at once
+      return wait_in_list(awaiting, parent_cancel);
     }
 
     T await_resume() {
       if (m_parent_cancel != nullptr) {
-        m_parent_cancel->remove(&m_cancel_cb);
+        m_parent_cancel->remove(&m_wait.cancel_cb);
       }
       const handle_type h = std::exchange(m_owner.m_handle, {});
       m_owner.m_consumed = true;
@@ -159,15 +149,46 @@ public:
     }
 
   private:
+    // Slow path of await_suspend: wait in the task's waiter list. Cancelling us cancels
+    // the task (as asyncio does for an awaited task); we still wait for it to finish.
+    // Kept out of line so that the take-back path stays small enough to inline.
+    [[gnu::noinline]] std::coroutine_handle<> wait_in_list(std::coroutine_handle<> awaiting,
+                                                           detail::cancel_state* parent_cancel) noexcept {
+      const handle_type child = m_owner.m_handle;
+      std::construct_at(&m_wait);
+      m_wait.cancel_cb.child = &child.promise().own_cancellation();
+      if (parent_cancel != nullptr) {
+        if (parent_cancel->install(&m_wait.cancel_cb)) {
+          m_parent_cancel = parent_cancel;
+        } else {
+          m_wait.cancel_cb.child->request();
+        }
+      }
+      m_wait.node.handle = awaiting;
+      if (child.promise().join().try_add_waiter(&m_wait.node)) {
+        return std::noop_coroutine();
+      }
+      return awaiting; // finished while we registered: continue at once
+    }
+
     struct cancel_child : detail::cancel_callback {
       cancel_child() noexcept { fn = &cancel_child::run; }
       static void run(detail::cancel_callback* self) noexcept { static_cast<cancel_child*>(self)->child->request(); }
       detail::cancel_state* child = nullptr;
     };
 
+    // What the slow path needs; constructed there only, so that the take-back path
+    // (most joins) does not spend stores on it. Trivially destructible.
+    struct list_wait {
+      detail::waiter_node node;
+      cancel_child cancel_cb;
+    };
+    static_assert(std::is_trivially_destructible_v<list_wait>);
+
     join_handle& m_owner;
-    detail::waiter_node m_node;
-    cancel_child m_cancel_cb;
+    union {
+      list_wait m_wait;
+    };
     detail::cancel_state* m_parent_cancel = nullptr;
   };
 

@@ -20,13 +20,18 @@ namespace {
 
 using weft::test::g_fail_at_least;
 
+// An index the optimizer cannot see through, so the array below must live in the frame
+// (clang otherwise folds big[100] to a constant and the frame shrinks to a few words).
+volatile std::size_t g_slot = 100;
+
 // Its frame holds an 8 KiB array across a suspension: too big for the frame caches, so it
-// comes from operator new, which the test makes fail.
-weft::task<int> big_frame_task() {
+// comes from operator new, which the test makes fail. Not inlined: clang would otherwise
+// place an awaited task's frame inside its awaiter's (coroutine allocation elision).
+[[gnu::noinline]] weft::task<int> big_frame_task() {
   std::array<char, 8192> big{};
-  big[100] = 1;
+  big[g_slot] = 1;
   co_await weft::yield();
-  co_return big[100] + 41;
+  co_return big[g_slot] + 41;
 }
 
 weft::task<int> small(int v) { co_return v; }

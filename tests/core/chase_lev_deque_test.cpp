@@ -58,13 +58,34 @@ TEST(ChaseLevDeque, GrowsAndKeepsOrder) {
   EXPECT_FALSE(d.pop(v));
 }
 
-TEST(ChaseLevDeque, PeekBottomShowsNewestWithoutTaking) {
+TEST(ChaseLevDeque, PopIfNewestTakesOnlyTheNewestItem) {
   deque d(4);
-  EXPECT_EQ(d.peek_bottom(), 0u);
+  EXPECT_FALSE(d.pop_if_newest(5)); // empty
   d.push(5);
   d.push(6);
-  EXPECT_EQ(d.peek_bottom(), 6u);
+  EXPECT_FALSE(d.pop_if_newest(5)); // 5 is not the newest
   EXPECT_EQ(d.size_approx(), 2);
+  EXPECT_TRUE(d.pop_if_newest(6));
+  EXPECT_EQ(d.size_approx(), 1);
+  EXPECT_TRUE(d.pop_if_newest(5)); // the last item, through the top end
+  EXPECT_EQ(d.size_approx(), 0);
+  EXPECT_FALSE(d.pop_if_newest(5));
+}
+
+TEST(ChaseLevDeque, PopIfNewestLosesAnItemAThiefTook) {
+  deque d(4);
+  d.push(7);
+  std::uintptr_t v = 0;
+  std::thread thief([&] { EXPECT_TRUE(d.steal(v)); });
+  thief.join();
+  EXPECT_EQ(v, 7u);
+  EXPECT_FALSE(d.pop_if_newest(7)); // the slot still holds 7, but it was stolen
+  d.push(8);
+  d.push(9);
+  ASSERT_TRUE(d.steal(v));
+  EXPECT_EQ(v, 8u);
+  EXPECT_TRUE(d.pop_if_newest(9));
+  EXPECT_FALSE(d.pop(v));
 }
 
 TEST(ChaseLevDeque, OwnerAndThievesTakeEveryItemExactlyOnce) {

@@ -87,12 +87,23 @@ public:
   /// Where the task that owns this state was started, for runtime::dump(). Written before
   /// the task starts; read (by dump) only while the task is suspended in a registry.
   void set_origin(const weft::source_location& where, const char* how) noexcept {
-    m_origin = where;
+    m_origin_file = where.file_name();
+    m_origin_function = where.function_name();
+    m_origin_line = where.line();
     m_origin_kind = how;
   }
-  [[nodiscard]] const weft::source_location& origin() const noexcept { return m_origin; }
-  /// "spawned", "run by block_on", ...: how the task at origin() was started.
-  [[nodiscard]] const char* origin_kind() const noexcept { return m_origin_kind; }
+  /// Where the task was started; a default location (line 0) if that was not recorded.
+  [[nodiscard]] weft::source_location origin() const noexcept {
+    if (m_origin_kind == nullptr) {
+      return {};
+    }
+    return weft::source_location::current(m_origin_file, m_origin_function, m_origin_line);
+  }
+  /// "spawned", "run by block_on", ...: how the task at origin() was started; "started"
+  /// if not recorded.
+  [[nodiscard]] const char* origin_kind() const noexcept {
+    return m_origin_kind != nullptr ? m_origin_kind : "started";
+  }
 
 private:
   static constexpr std::uintptr_t k_empty = 0;
@@ -100,8 +111,12 @@ private:
 
   std::atomic<bool> m_requested{false};
   std::atomic<std::uintptr_t> m_slot{k_empty};
-  weft::source_location m_origin{};
-  const char* m_origin_kind = "started";
+  // Written by set_origin, read only when m_origin_kind says they were: a task is created
+  // for every call, so its construction writes one word here instead of four.
+  const char* m_origin_file;
+  const char* m_origin_function;
+  unsigned m_origin_line;
+  const char* m_origin_kind = nullptr;
 };
 
 } // namespace weft::detail

@@ -59,12 +59,83 @@ public:
     // relaxed: only the owner writes m_bottom and m_ring.
     const std::int64_t b = m_bottom.load(std::memory_order_relaxed);
     ring* r = m_ring.load(std::memory_order_relaxed);
-    // relaxed: a lower bound of the real top (top only grows), used to pick a path below;
-    // each path validates it with a seq_cst operation.
-    std::int64_t t = m_top.load(std::memory_order_relaxed);
+    // relaxed: a lower bound of the real top (top only grows), used to pick a path in
+    // take_newest, which validates it with a seq_cst operation.
+    const std::int64_t t = m_top.load(std::memory_order_relaxed);
     if (b - t <= 0) {
       return false; // empty even by the lower bound
     }
+    return take_newest(b, t, r, out);
+  }
+
+  /// Owner only. Takes the newest item if it is `expected` (a joiner taking back the task
+  /// it just spawned); false if the deque is empty, its newest item is another, or a thief
+  /// took it. One pass over the indices, where peeking then popping would take two.
+  bool pop_if_newest(T expected) noexcept {
+    // relaxed: as in pop().
+    const std::int64_t b = m_bottom.load(std::memory_order_relaxed);
+    ring* r = m_ring.load(std::memory_order_relaxed);
+    const std::int64_t t = m_top.load(std::memory_order_relaxed);
+    // The slot may hold an item a thief already took (t is only a lower bound); then
+    // take_newest's seq_cst check fails and we report false.
+    if (b - t <= 0 || r->get(b - 1) != expected) {
+      return false;
+    }
+    T taken;
+    return take_newest(b, t, r, taken);
+  }
+
+  /// Any thread. Takes the oldest item; returns false if empty or if another thief (or
+  /// the owner, for the last item) got it first.
+  bool steal(T& out) noexcept {
+    // seq_cst: the paper's acquire load plus fence; pairs with the seq_cst store of
+    // m_bottom in pop() (see there).
+    std::int64_t t = m_top.load(std::memory_order_seq_cst);
+    // seq_cst: ordered after the load of m_top; acquire part pairs with the release store
+    // of m_bottom in push(), making the slot and m_ring visible.
+    const std::int64_t b = m_bottom.load(std::memory_order_seq_cst);
+    if (t >= b) {
+      return false;
+    }
+    // acquire: pairs with the release store in grow(), so the copied slots are visible.
+    ring* r = m_ring.load(std::memory_order_acquire);
+    const T item = r->get(t);
+    // seq_cst on success: our claim of slot t, in the same total order as pop()'s CAS;
+    // relaxed on failure: we read nothing that we keep.
+    if (!m_top.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
+                                       std::memory_order_relaxed)) {
+      return false;
+    }
+    out = item;
+    return true;
+  }
+
+  /// Any thread. Approximate number of items (exact when no operation is in flight).
+  [[nodiscard]] std::int64_t size_approx() const noexcept {
+    // acquire on both: a caller that sees a non-empty deque will go on to steal, whose own
+    // loads re-validate; the result itself is only a hint.
+    const std::int64_t b = m_bottom.load(std::memory_order_acquire);
+    const std::int64_t t = m_top.load(std::memory_order_acquire);
+    return b > t ? b - t : 0;
+  }
+
+  [[nodiscard]] bool empty_approx() const noexcept { return size_approx() == 0; }
+
+private:
+  struct ring {
+    explicit ring(std::int64_t capacity)
+        : mask(capacity - 1), slots(std::make_unique<std::atomic<T>[]>(static_cast<std::size_t>(capacity))) {}
+    // relaxed: slot contents are published by the release/acquire pair on m_bottom (push
+    // to steal) or by the CAS on m_top (steal to push).
+    void put(std::int64_t i, T v) noexcept { slots[static_cast<std::size_t>(i & mask)].store(v, std::memory_order_relaxed); }
+    T get(std::int64_t i) const noexcept { return slots[static_cast<std::size_t>(i & mask)].load(std::memory_order_relaxed); }
+    std::int64_t mask;
+    std::unique_ptr<std::atomic<T>[]> slots;
+  };
+
+  // The owner's claim of the newest item, given b = m_bottom, r = m_ring and t, a lower
+  // bound of m_top with b - t >= 1.
+  bool take_newest(std::int64_t b, std::int64_t t, ring* r, T& out) noexcept {
     if (b - t == 1) {
       // One item left: claim it from the top end exactly as a thief would, with one CAS,
       // instead of the paper's store + CAS. Safe because steal() never writes m_bottom,
@@ -104,67 +175,6 @@ public:
     return true;
   }
 
-  /// Any thread. Takes the oldest item; returns false if empty or if another thief (or
-  /// the owner, for the last item) got it first.
-  bool steal(T& out) noexcept {
-    // seq_cst: the paper's acquire load plus fence; pairs with the seq_cst store of
-    // m_bottom in pop() (see there).
-    std::int64_t t = m_top.load(std::memory_order_seq_cst);
-    // seq_cst: ordered after the load of m_top; acquire part pairs with the release store
-    // of m_bottom in push(), making the slot and m_ring visible.
-    const std::int64_t b = m_bottom.load(std::memory_order_seq_cst);
-    if (t >= b) {
-      return false;
-    }
-    // acquire: pairs with the release store in grow(), so the copied slots are visible.
-    ring* r = m_ring.load(std::memory_order_acquire);
-    const T item = r->get(t);
-    // seq_cst on success: our claim of slot t, in the same total order as pop()'s CAS;
-    // relaxed on failure: we read nothing that we keep.
-    if (!m_top.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
-                                       std::memory_order_relaxed)) {
-      return false;
-    }
-    out = item;
-    return true;
-  }
-
-  /// Owner only. The newest item without taking it, or T{} if empty. A hint: the item may
-  /// be stolen at any moment, so confirm with pop().
-  [[nodiscard]] T peek_bottom() const noexcept {
-    // relaxed: only the owner writes m_bottom and m_ring.
-    const std::int64_t b = m_bottom.load(std::memory_order_relaxed);
-    // relaxed: a stale top only makes the hint wrong, and pop() re-checks.
-    const std::int64_t t = m_top.load(std::memory_order_relaxed);
-    if (b <= t) {
-      return T{};
-    }
-    return m_ring.load(std::memory_order_relaxed)->get(b - 1);
-  }
-
-  /// Any thread. Approximate number of items (exact when no operation is in flight).
-  [[nodiscard]] std::int64_t size_approx() const noexcept {
-    // acquire on both: a caller that sees a non-empty deque will go on to steal, whose own
-    // loads re-validate; the result itself is only a hint.
-    const std::int64_t b = m_bottom.load(std::memory_order_acquire);
-    const std::int64_t t = m_top.load(std::memory_order_acquire);
-    return b > t ? b - t : 0;
-  }
-
-  [[nodiscard]] bool empty_approx() const noexcept { return size_approx() == 0; }
-
-private:
-  struct ring {
-    explicit ring(std::int64_t capacity)
-        : mask(capacity - 1), slots(std::make_unique<std::atomic<T>[]>(static_cast<std::size_t>(capacity))) {}
-    // relaxed: slot contents are published by the release/acquire pair on m_bottom (push
-    // to steal) or by the CAS on m_top (steal to push).
-    void put(std::int64_t i, T v) noexcept { slots[static_cast<std::size_t>(i & mask)].store(v, std::memory_order_relaxed); }
-    T get(std::int64_t i) const noexcept { return slots[static_cast<std::size_t>(i & mask)].load(std::memory_order_relaxed); }
-    std::int64_t mask;
-    std::unique_ptr<std::atomic<T>[]> slots;
-  };
-
   static std::int64_t round_up_pow2(std::int64_t n) noexcept {
     std::int64_t c = 2;
     while (c < n) {
@@ -173,7 +183,7 @@ private:
     return c;
   }
 
-  ring* grow(ring* old, std::int64_t t, std::int64_t b) {
+  [[gnu::noinline]] ring* grow(ring* old, std::int64_t t, std::int64_t b) {
     auto bigger = std::make_unique<ring>((old->mask + 1) * 2);
     for (std::int64_t i = t; i < b; ++i) {
       bigger->put(i, old->get(i));

@@ -27,29 +27,32 @@ struct free_block {
 };
 
 // Trivially constructible and destructible, so that access from inline code needs no
-// thread_local initialisation guard. The cleanup that empties it at thread exit is
-// registered on first use by register_frame_cache_cleanup().
+// thread_local initialisation guard. `room` counts how many more blocks a class may cache;
+// it starts at 0, so a thread's first free takes the slow path, which registers the
+// thread-exit cleanup and opens the cache. The cleanup closes it again (room 0, exiting),
+// so frees after it go to the heap. The fast path of a free thus tests one counter.
 struct frame_cache {
   free_block* heads[k_frame_classes];
-  std::uint32_t counts[k_frame_classes];
-  bool cleanup_registered;
-  bool thread_exiting; // set by the cleanup: later frees go straight to the heap
+  std::uint32_t room[k_frame_classes];
+  bool opened;
+  bool thread_exiting;
 };
 
 inline thread_local constinit frame_cache tl_frame_cache{};
 
-/// Registers the thread-exit cleanup of tl_frame_cache; a no-op after the first call.
-void register_frame_cache_cleanup() noexcept;
+/// Slow path of deallocate_frame, when the class has no room: opens the cache on the
+/// thread's first free (registering its thread-exit cleanup), else frees p to the heap.
+void deallocate_frame_slow(void* p, std::size_t cls) noexcept;
 
 /// Allocates a coroutine frame of n bytes. Throws std::bad_alloc on exhaustion.
-inline void* allocate_frame(std::size_t n) {
+[[gnu::always_inline]] inline void* allocate_frame(std::size_t n) {
   const std::size_t cls = (n - 1) / k_frame_granule;
   if constexpr (!WEFT_ASAN) {
     if (WEFT_LIKELY(cls < k_frame_classes)) {
       frame_cache& cache = tl_frame_cache;
       if (free_block* block = cache.heads[cls]) {
         cache.heads[cls] = block->next;
-        --cache.counts[cls];
+        ++cache.room[cls];
         return block;
       }
       return ::operator new((cls + 1) * k_frame_granule);
@@ -59,22 +62,19 @@ inline void* allocate_frame(std::size_t n) {
 }
 
 /// Frees a frame allocated by allocate_frame with the same n.
-inline void deallocate_frame(void* p, std::size_t n) noexcept {
+[[gnu::always_inline]] inline void deallocate_frame(void* p, std::size_t n) noexcept {
   const std::size_t cls = (n - 1) / k_frame_granule;
   if constexpr (!WEFT_ASAN) {
     if (WEFT_LIKELY(cls < k_frame_classes)) {
       frame_cache& cache = tl_frame_cache;
-      if (WEFT_LIKELY(cache.counts[cls] < k_frame_cache_limit && !cache.thread_exiting)) {
-        if (WEFT_UNLIKELY(!cache.cleanup_registered)) {
-          register_frame_cache_cleanup();
-        }
+      if (WEFT_LIKELY(cache.room[cls] != 0)) {
         auto* block = static_cast<free_block*>(p);
         block->next = cache.heads[cls];
         cache.heads[cls] = block;
-        ++cache.counts[cls];
+        --cache.room[cls];
         return;
       }
-      ::operator delete(p);
+      deallocate_frame_slow(p, cls);
       return;
     }
   }

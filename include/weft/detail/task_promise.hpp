@@ -152,11 +152,22 @@ struct final_awaiter {
   bool await_ready() const noexcept { return false; }
 
   template <class Promise>
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
-    Promise& p = self.promise();
-    if (std::coroutine_handle<> c = p.continuation()) {
+  [[gnu::always_inline]] std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
+    // The common case (an awaited lazy task, a spawned task its joiner took back) is one
+    // test; the rest stays out of line so that every task body stays small.
+    if (std::coroutine_handle<> c = self.promise().continuation()) {
       return c;
     }
+    return complete_without_continuation(self);
+  }
+
+  void await_resume() const noexcept {}
+
+private:
+  template <class Promise>
+  [[gnu::noinline]] static std::coroutine_handle<> complete_without_continuation(
+      std::coroutine_handle<Promise> self) noexcept {
+    Promise& p = self.promise();
     if (completion_counter* c = p.counter()) {
       if (p.result().has_exception()) {
         c->note_failure(&p);
@@ -190,8 +201,6 @@ struct final_awaiter {
     }
     return first->handle;
   }
-
-  void await_resume() const noexcept {}
 };
 
 template <class T>
