@@ -100,6 +100,15 @@ void worker::maybe_poll_io() noexcept {
   }
 }
 
+bool worker::pause_chain() noexcept {
+  maybe_poll_io(); // completions land on our deque, above the chain's next child
+  return m_sched.injection.size_approx() != 0;
+}
+
+bool chain_pause_wanted(worker_context& w) noexcept {
+  return w.sched->worker_at(w.index).pause_chain();
+}
+
 void* worker::try_steal() noexcept {
   const unsigned n = m_sched.worker_count();
   if (n <= 1) {

@@ -42,6 +42,10 @@ public:
     return !m_context.deque.empty_approx();
   }
 
+  /// For a gather chain on this worker (completion_counter.hpp): polls the reactor as the
+  /// loop would; true if work from outside the pool is waiting.
+  bool pause_chain() noexcept;
+
   // Tasks that yielded: run after the deque is empty. Owner only.
   std::deque<void*> yielded;
 

@@ -251,4 +251,85 @@ TEST_P(Gather, ManyAwaitersOnOneHandle) {
   EXPECT_EQ(weft::run(body(), options()), 50 + 11);
 }
 
+// The awaiting worker runs the children as a chain, each taking the next back from its
+// deque (completion_counter.hpp). These children break the chain in every way it can
+// break: one spawns a detached task (now the newest item, above the next sibling), one
+// suspends and may resume on another worker, others may be stolen. Every result must
+// still come back, in order, and every detached task must run.
+TEST_P(Gather, ResultsSurviveChildrenThatBreakTheLocalChain) {
+  auto body = []() -> weft::task<bool> {
+    std::atomic<int> detached_ran{0};
+    int detached_started = 0;
+    for (int round = 0; round < 200; ++round) {
+      std::vector<weft::task<int>> ts;
+      for (int i = 0; i < 40; ++i) {
+        switch (i % 4) {
+        case 0:
+          ts.push_back([](int v) -> weft::task<int> { co_return v; }(i));
+          break;
+        case 1:
+          ts.push_back([](int v) -> weft::task<int> {
+            co_await weft::yield();
+            co_return v;
+          }(i));
+          break;
+        case 2:
+          ++detached_started;
+          ts.push_back([](int v, std::atomic<int>& ran) -> weft::task<int> {
+            weft::spawn([](std::atomic<int>& r) -> weft::task<void> {
+              r.fetch_add(1);
+              co_return;
+            }(ran)).detach();
+            co_return v;
+          }(i, detached_ran));
+          break;
+        default:
+          ts.push_back([](int v) -> weft::task<int> {
+            co_await weft::sleep(0ms);
+            co_return v;
+          }(i));
+          break;
+        }
+      }
+      const std::vector<int> r = co_await weft::gather(std::move(ts));
+      for (int i = 0; i < 40; ++i) {
+        if (r[static_cast<std::size_t>(i)] != i) {
+          co_return false;
+        }
+      }
+    }
+    const auto cap = std::chrono::steady_clock::now() + 20s;
+    while (detached_ran.load() != detached_started && std::chrono::steady_clock::now() < cap) {
+      co_await weft::sleep(1ms);
+    }
+    co_return detached_ran.load() == detached_started;
+  };
+  EXPECT_TRUE(weft::run(body(), options()));
+}
+
+// With one worker, back-to-back gathers never return to the worker loop (the last child
+// resumes the awaiter, which starts the next gather). The chain's periodic pause must
+// still poll the reactor, so an armed timer fires long before the 20 s cap. (A task
+// spawned but not yet started would wait: the loop runs the newest work first.)
+TEST(GatherChain, LetsATimerFireOnTheOnlyWorker) {
+  auto body = []() -> weft::task<bool> {
+    std::atomic<bool> woke{false};
+    weft::spawn([](std::atomic<bool>& w) -> weft::task<void> {
+      co_await weft::sleep(1ms);
+      w.store(true);
+    }(woke)).detach();
+    co_await weft::yield(); // lets the sleeper arm its timer
+    const auto cap = std::chrono::steady_clock::now() + 20s;
+    while (!woke.load() && std::chrono::steady_clock::now() < cap) {
+      std::vector<weft::task<int>> ts;
+      for (int i = 0; i < 100; ++i) {
+        ts.push_back([](int v) -> weft::task<int> { co_return v; }(i));
+      }
+      (void)co_await weft::gather(std::move(ts));
+    }
+    co_return woke.load();
+  };
+  EXPECT_TRUE(weft::run(body(), {.workers = 1}));
+}
+
 } // namespace

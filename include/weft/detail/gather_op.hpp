@@ -4,8 +4,12 @@
 // - await_suspend points every child's promise at the counter, pushes all children but
 //   the first on this worker's deque (where idle workers steal them) and transfers to the
 //   first;
-// - each child, when it finishes, decrements the counter; the one that brings it to zero
-//   resumes the awaiter by symmetric transfer (final_awaiter in task_promise.hpp);
+// - the first child starts a local chain: each chain child, when it finishes, takes the
+//   next child back from its worker's deque and transfers to it; the chain counts its
+//   children in a plain field and subtracts them from the counter once, at its end. A
+//   child that was stolen (or run by the scheduler after the chain ended) decrements the
+//   counter itself. The arrival that brings it to zero resumes the awaiter by symmetric
+//   transfer (completion_counter.hpp, final_awaiter in task_promise.hpp);
 // - cancelling the awaiting task cancels every child; the awaiter still waits for all.
 // No lock, and no allocation beyond the children's own frames.
 
@@ -16,6 +20,7 @@
 #include "weft/outcome.hpp"
 #include "weft/task.hpp"
 
+#include <array>
 #include <coroutine>
 #include <cstddef>
 #include <exception>
@@ -45,7 +50,7 @@ outcome<T> take_outcome(task<T>& t) {
   return outcome<T>{take_result(t)};
 }
 
-// Derived provides size(), for_each(fn(task<T>&)) and handle_at(i).
+// Derived provides size(), for_each(fn(task<T>&)), handle_at(i) and child(i).
 template <class Derived>
 class gather_base {
 public:
@@ -74,8 +79,15 @@ public:
     // first one on this thread.
     m_counter.remaining.store(n, std::memory_order_relaxed);
     m_counter.continuation = awaiting;
+    // The first child runs here and starts the local chain (completion_counter.hpp).
+    m_counter.size = n;
+    m_counter.chain_next = 1;
+    m_counter.chain_done = 0;
+    m_counter.child_at = &gather_base::child_at;
+    m_counter.owner = this;
+    std::size_t index = 0;
     derived().for_each([&](auto& t) {
-      t.handle().promise().set_counter(&m_counter);
+      t.handle().promise().set_counter(&m_counter, index++ == 0);
       if (parent != nullptr) {
         t.handle().promise().own_cancellation().set_origin(parent->origin(), "gathered by the task started at");
       }
@@ -124,6 +136,10 @@ private:
     }
   };
 
+  static gather_child child_at(completion_counter& c, std::size_t i) noexcept {
+    return static_cast<gather_base*>(c.owner)->derived().child(i);
+  }
+
   Derived& derived() noexcept { return static_cast<Derived&>(*this); }
   const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
 
@@ -134,7 +150,10 @@ private:
 template <bool Outcomes, class... T>
 class gather_tuple_awaitable : public gather_base<gather_tuple_awaitable<Outcomes, T...>> {
 public:
-  explicit gather_tuple_awaitable(task<T>... ts) : m_tasks(std::move(ts)...) {}
+  explicit gather_tuple_awaitable(task<T>... ts)
+      : m_tasks(std::move(ts)...),
+        m_children(std::apply([](auto&... t) { return std::array<gather_child, sizeof...(T)>{child_of(t)...}; },
+                              m_tasks)) {}
 
   auto await_resume() {
     if constexpr (Outcomes) {
@@ -155,19 +174,18 @@ public:
   void for_each(Fn&& fn) const {
     std::apply([&](const auto&... t) { (fn(t), ...); }, m_tasks);
   }
-  std::coroutine_handle<> handle_at(std::size_t i) {
-    std::coroutine_handle<> h;
-    std::size_t k = 0;
-    for_each([&](auto& t) {
-      if (k++ == i) {
-        h = t.handle();
-      }
-    });
-    return h;
-  }
+  std::coroutine_handle<> handle_at(std::size_t i) const noexcept { return m_children[i].handle; }
+  gather_child child(std::size_t i) const noexcept { return m_children[i]; }
 
 private:
+  template <class U>
+  static gather_child child_of(task<U>& t) noexcept {
+    // An empty task gives a null entry; await_ready rejects it before any is used.
+    return t.valid() ? gather_child{t.handle(), &t.handle().promise()} : gather_child{{}, nullptr};
+  }
+
   std::tuple<task<T>...> m_tasks;
+  std::array<gather_child, sizeof...(T)> m_children; // the same children, by index
 };
 
 template <bool Outcomes, class T>
@@ -211,6 +229,7 @@ public:
     }
   }
   std::coroutine_handle<> handle_at(std::size_t i) { return m_tasks[i].handle(); }
+  gather_child child(std::size_t i) noexcept { return {m_tasks[i].handle(), &m_tasks[i].handle().promise()}; }
 
 private:
   std::vector<task<T>> m_tasks;

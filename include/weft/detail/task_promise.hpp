@@ -4,6 +4,7 @@
 // join_state). Frames come from the per-thread frame allocator.
 
 #include "weft/detail/cancel_state.hpp"
+#include "weft/detail/completion_counter.hpp"
 #include "weft/detail/frame_allocator.hpp"
 #include "weft/detail/join_state.hpp"
 #include "weft/detail/task_result.hpp"
@@ -36,30 +37,6 @@ struct completion_listener {
   void (*on_complete)(completion_listener* self, promise_base& finished) noexcept = nullptr;
 };
 
-/// The lock-free completion counter of a gather, living in the awaiting frame: each child
-/// arrives when it finishes, and the one that brings it to zero resumes the awaiter.
-struct completion_counter {
-  std::atomic<std::size_t> remaining{0};
-  std::coroutine_handle<> continuation;
-  // The child whose exception came first in time, for gather's rethrow.
-  std::atomic<promise_base*> first_failed{nullptr};
-
-  void note_failure(promise_base* p) noexcept {
-    promise_base* expected = nullptr;
-    // relaxed: only which child failed first is recorded; arrive()'s acq_rel publishes it.
-    first_failed.compare_exchange_strong(expected, p, std::memory_order_relaxed);
-  }
-
-  std::coroutine_handle<> arrive() noexcept {
-    // acq_rel: release publishes this child's result; the last arrival's acquire sees
-    // every other child's result before it resumes the awaiter.
-    if (remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      return continuation;
-    }
-    return std::noop_coroutine();
-  }
-};
-
 class promise_base {
 public:
   static void* operator new(std::size_t n) { return allocate_frame(n); }
@@ -77,8 +54,14 @@ public:
   [[nodiscard]] cancel_state& own_cancellation() noexcept { return m_own_cancel; }
   void share_cancellation(cancel_state& s) noexcept { m_cancel = &s; }
 
-  void set_counter(completion_counter* c) noexcept { m_counter = c; }
+  /// Makes this task a gather child counted by c; `chained` when the gather's local chain
+  /// runs it (see completion_counter.hpp).
+  void set_counter(completion_counter* c, bool chained) noexcept {
+    m_counter = c;
+    m_chained = chained;
+  }
   [[nodiscard]] completion_counter* counter() const noexcept { return m_counter; }
+  [[nodiscard]] bool chained() const noexcept { return m_chained; }
 
   /// Registers l to be told when this (spawned) task finishes. Returns false, registering
   /// nothing, if the task has already finished (or another listener holds the slot).
@@ -133,6 +116,7 @@ private:
   join_state m_join;
   // Set for a child of a gather: completion goes through the gather's counter.
   completion_counter* m_counter = nullptr;
+  bool m_chained = false;
   std::atomic<completion_listener*> m_listener{nullptr};
   cancel_state m_own_cancel;
   cancel_state* m_cancel = &m_own_cancel;
@@ -172,7 +156,7 @@ private:
       if (p.result().has_exception()) {
         c->note_failure(&p);
       }
-      return c->arrive();
+      return p.chained() ? c->chain_step() : c->arrive(1);
     }
     completion_listener* listener = p.close_listener_slot();
     const std::uintptr_t prev = p.join().complete();
@@ -202,6 +186,32 @@ private:
     return first->handle;
   }
 };
+
+inline std::coroutine_handle<> completion_counter::chain_step() noexcept {
+  ++chain_done;
+  if (chain_next < size) {
+    if (worker_context* w = tl_worker) {
+      bool pause = false;
+      if (WEFT_UNLIKELY(--w->chain_budget == 0)) {
+        w->chain_budget = k_chain_pause_interval;
+        pause = chain_pause_wanted(*w);
+      }
+      if (!pause) {
+        const gather_child next = child_at(*this, chain_next);
+        if (w->deque.pop_if_newest(next.handle.address())) {
+          // Ours alone now: no thief can reach it, so plain writes suffice.
+          ++chain_next;
+          next.promise->set_counter(this, true);
+          return next.handle;
+        }
+      }
+    }
+  }
+  // The chain ends. The rest of the children, if any, arrive one by one wherever they run.
+  // After arrive() this frame may be gone (the awaiter may resume elsewhere): read first.
+  const std::size_t done = chain_done;
+  return arrive(done);
+}
 
 template <class T>
 class task_promise_common : public promise_base {

@@ -47,6 +47,10 @@ struct alignas(k_cache_line) worker_counters {
 /// (never per task), read from any thread.
 enum class worker_activity : std::uint8_t { starting, running, searching, polling, parked, stopped };
 
+/// How many gather chain steps a worker takes between two looks at the reactor and the
+/// injection queue (completion_counter.hpp); the worker loop looks every 61 tasks.
+inline constexpr std::uint32_t k_chain_pause_interval = 61;
+
 struct worker_context {
   chase_lev_deque<void*> deque;
   // relaxed throughout: a report, it orders nothing.
@@ -57,6 +61,8 @@ struct worker_context {
   // True while this worker runs reactor handlers: their pushes wake nobody, since the
   // worker runs them next (it wakes a sleeper afterwards if it has more than one).
   bool in_reactor = false;
+  // Gather chain steps left before the next pause (completion_counter.hpp). Owner only.
+  std::uint32_t chain_budget = k_chain_pause_interval;
   worker_counters counters;
 };
 

@@ -1,0 +1,74 @@
+#pragma once
+// The completion counter of a gather, living in the awaiting frame (gather_op.hpp).
+//
+// Every child is counted once in `remaining`; the arrival that brings it to zero resumes
+// the awaiter. Two kinds of arrival:
+// - a child that was stolen, or that the scheduler ran, arrives alone: one fetch_sub;
+// - the local chain: the awaiting worker runs the first child itself, and each child of
+//   the chain, when it finishes, takes the next child back from its worker's deque (the
+//   newest item there, since gather pushed the children in reverse) and transfers to it,
+//   as a join takes back the task it spawned. The chain counts its children in a plain
+//   field and subtracts them from `remaining` once, when it ends: when every child has
+//   been taken, or the next one was stolen or is not the newest item any more.
+// So a gather that nobody steals from costs one atomic RMW in all, beside the deque's own.
+// Chain fields are plain: one chain child runs at a time, and each one is handed the chain
+// through the resume of the next (the same happens-before as any resume on another worker).
+
+#include "weft/detail/worker_context.hpp"
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+
+namespace weft::detail {
+
+class promise_base;
+
+/// A gather child as the chain needs it.
+struct gather_child {
+  std::coroutine_handle<> handle;
+  promise_base* promise;
+};
+
+struct completion_counter {
+  std::atomic<std::size_t> remaining{0};
+  std::coroutine_handle<> continuation;
+  // The child whose exception came first in time, for gather's rethrow.
+  std::atomic<promise_base*> first_failed{nullptr};
+
+  // The local chain (see the top of this file). Written by gather before the first child
+  // runs, then by chain children only.
+  std::size_t size = 0;
+  std::size_t chain_next = 0; // index of the next child to take back
+  std::size_t chain_done = 0; // chain children that finished, not yet in `remaining`
+  gather_child (*child_at)(completion_counter& self, std::size_t i) noexcept = nullptr;
+  void* owner = nullptr; // what child_at reads the children from
+
+  void note_failure(promise_base* p) noexcept {
+    promise_base* expected = nullptr;
+    // relaxed: only which child failed first is recorded; arrive()'s acq_rel publishes it.
+    first_failed.compare_exchange_strong(expected, p, std::memory_order_relaxed);
+  }
+
+  /// Counts `children` finished ones; returns the awaiter if they were the last.
+  std::coroutine_handle<> arrive(std::size_t children) noexcept {
+    // acq_rel: release publishes these children's results; the last arrival's acquire
+    // sees every other child's result before it resumes the awaiter.
+    if (remaining.fetch_sub(children, std::memory_order_acq_rel) == children) {
+      return continuation;
+    }
+    return std::noop_coroutine();
+  }
+
+  /// For a chain child that finished: the next child to run (taken back from this
+  /// worker's deque), or, when the chain ends, what arrive() gives. Defined in
+  /// task_promise.hpp, where a promise is complete.
+  std::coroutine_handle<> chain_step() noexcept;
+};
+
+/// Every k_chain_pause_interval chain steps, a chain lets its worker poll the reactor and look at the
+/// injection queue, as the worker loop does every 61 tasks; true means other work is
+/// waiting and the chain should end so that the loop runs it. Compiled.
+bool chain_pause_wanted(worker_context& w) noexcept;
+
+} // namespace weft::detail
