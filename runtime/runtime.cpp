@@ -82,7 +82,6 @@ namespace {
 struct frame_cache_cleanup {
   ~frame_cache_cleanup() {
     frame_cache& cache = tl_frame_cache;
-    cache.thread_exiting = true;
     for (std::size_t cls = 0; cls < k_frame_classes; ++cls) {
       while (free_block* block = cache.heads[cls]) {
         cache.heads[cls] = block->next;
@@ -97,7 +96,7 @@ struct frame_cache_cleanup {
 
 void deallocate_frame_slow(void* p, std::size_t cls) noexcept {
   frame_cache& cache = tl_frame_cache;
-  if (!cache.opened && !cache.thread_exiting) {
+  if (!cache.opened) {
     thread_local frame_cache_cleanup cleanup;
     cache.opened = true;
     for (std::uint32_t& room : cache.room) {

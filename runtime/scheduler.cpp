@@ -50,11 +50,11 @@ void worker::set_activity(worker_activity a) noexcept {
 }
 
 void* worker::next_task() noexcept {
-  // Every 61st task, look at the injection queue first, so that outside work and timer
-  // completions are not starved by a deque that never empties (61: prime, as Go and
-  // Tokio use, so it does not beat with power-of-two patterns in the workload); and poll
+  // Every k_tasks_between_looks tasks, look at the injection queue first, so that outside
+  // work and timer completions are not starved by a deque that never empties; and poll
   // the reactor if no idle worker is watching it.
-  if (++m_tick % 61 == 0) {
+  if (--m_context.tasks_until_look == 0) {
+    m_context.tasks_until_look = k_tasks_between_looks;
     maybe_poll_io();
     if (void* item = m_sched.injection.try_pop()) {
       worker_counters::bump(m_context.counters.injected_taken);

@@ -63,7 +63,6 @@ private:
   worker_context m_context;
   scheduler& m_sched;
   std::uint32_t m_rng;
-  std::uint32_t m_tick = 0;
   std::chrono::steady_clock::time_point m_last_io_poll{};
 };
 

@@ -66,9 +66,9 @@ struct completion_counter {
   std::coroutine_handle<> chain_step() noexcept;
 };
 
-/// Every k_chain_pause_interval chain steps, a chain lets its worker poll the reactor and look at the
-/// injection queue, as the worker loop does every 61 tasks; true means other work is
-/// waiting and the chain should end so that the loop runs it. Compiled.
+/// Every k_tasks_between_looks tasks (counted with the worker loop's), a chain lets its
+/// worker poll the reactor and look at the injection queue, as the loop does; true means
+/// other work is waiting and the chain should end so that the loop runs it. Compiled.
 bool chain_pause_wanted(worker_context& w) noexcept;
 
 } // namespace weft::detail

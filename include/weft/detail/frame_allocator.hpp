@@ -29,13 +29,13 @@ struct free_block {
 // Trivially constructible and destructible, so that access from inline code needs no
 // thread_local initialisation guard. `room` counts how many more blocks a class may cache;
 // it starts at 0, so a thread's first free takes the slow path, which registers the
-// thread-exit cleanup and opens the cache. The cleanup closes it again (room 0, exiting),
-// so frees after it go to the heap. The fast path of a free thus tests one counter.
+// thread-exit cleanup and opens the cache. The cleanup closes it again (room 0, still
+// opened, so it is never reopened), and frees after it go to the heap. The fast path of a
+// free thus tests one counter.
 struct frame_cache {
   free_block* heads[k_frame_classes];
   std::uint32_t room[k_frame_classes];
   bool opened;
-  bool thread_exiting;
 };
 
 inline thread_local constinit frame_cache tl_frame_cache{};

@@ -85,11 +85,12 @@ public:
     m_counter.chain_done = 0;
     m_counter.child_at = &gather_base::child_at;
     m_counter.owner = this;
+    const weft::source_location origin = parent != nullptr ? parent->origin() : weft::source_location{};
     std::size_t index = 0;
     derived().for_each([&](auto& t) {
       t.handle().promise().set_counter(&m_counter, index++ == 0);
       if (parent != nullptr) {
-        t.handle().promise().own_cancellation().set_origin(parent->origin(), "gathered by the task started at");
+        t.handle().promise().own_cancellation().set_origin(origin, "gathered by the task started at");
       }
     });
     m_on_cancel.install(parent);

@@ -192,8 +192,8 @@ inline std::coroutine_handle<> completion_counter::chain_step() noexcept {
   if (chain_next < size) {
     if (worker_context* w = tl_worker) {
       bool pause = false;
-      if (WEFT_UNLIKELY(--w->chain_budget == 0)) {
-        w->chain_budget = k_chain_pause_interval;
+      if (WEFT_UNLIKELY(--w->tasks_until_look == 0)) {
+        w->tasks_until_look = k_tasks_between_looks;
         pause = chain_pause_wanted(*w);
       }
       if (!pause) {

@@ -47,9 +47,10 @@ struct alignas(k_cache_line) worker_counters {
 /// (never per task), read from any thread.
 enum class worker_activity : std::uint8_t { starting, running, searching, polling, parked, stopped };
 
-/// How many gather chain steps a worker takes between two looks at the reactor and the
-/// injection queue (completion_counter.hpp); the worker loop looks every 61 tasks.
-inline constexpr std::uint32_t k_chain_pause_interval = 61;
+/// How many tasks a worker runs between two looks at the reactor and the injection queue
+/// (61: prime, as Go and Tokio use, so it does not beat with power-of-two patterns in the
+/// workload). Counted by the worker loop and by gather chains alike.
+inline constexpr std::uint32_t k_tasks_between_looks = 61;
 
 struct worker_context {
   chase_lev_deque<void*> deque;
@@ -61,8 +62,9 @@ struct worker_context {
   // True while this worker runs reactor handlers: their pushes wake nobody, since the
   // worker runs them next (it wakes a sleeper afterwards if it has more than one).
   bool in_reactor = false;
-  // Gather chain steps left before the next pause (completion_counter.hpp). Owner only.
-  std::uint32_t chain_budget = k_chain_pause_interval;
+  // Tasks left to run (from the loop or a gather chain) before the next look at the
+  // reactor and the injection queue. Owner only.
+  std::uint32_t tasks_until_look = k_tasks_between_looks;
   worker_counters counters;
 };
 
