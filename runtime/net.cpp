@@ -99,24 +99,30 @@ task<std::size_t> tcp_stream::read_some(asio::mutable_buffer buffer) {
   if (buffer.size() == 0) {
     co_return 0;
   }
-  std::error_code ec;
-  const std::size_t n = m_socket.read_some(buffer, ec);
-  if (!ec) {
-    co_return n;
+  if (!m_drained) {
+    std::error_code ec;
+    const std::size_t n = m_socket.read_some(buffer, ec);
+    if (!ec) {
+      m_drained = n < buffer.size();
+      co_return n;
+    }
+    if (ec == asio::error::eof) {
+      co_return 0;
+    }
+    if (!would_block(ec)) {
+      throw_io(ec, "weft::net::tcp_stream::read_some");
+    }
   }
-  if (ec == asio::error::eof) {
-    co_return 0;
-  }
-  if (!would_block(ec)) {
-    throw_io(ec, "weft::net::tcp_stream::read_some");
-  }
-  // Nothing yet: let the reactor read when data arrives. An async_read_some is queued on
-  // the socket's existing edge-triggered registration (after one more try by Asio), where
-  // an async_wait costs an epoll_ctl each time. Asio retries EAGAIN itself.
+  // Nothing yet (or drained last time): let the reactor read when data arrives. An
+  // async_read_some is queued on the socket's existing edge-triggered registration (after
+  // one more try by Asio), where an async_wait costs an epoll_ctl each time. Asio retries
+  // EAGAIN itself.
   auto [wait_ec, got] = co_await m_socket.async_read_some(buffer, asio::experimental::as_tuple(use_task));
   if (!wait_ec) {
+    m_drained = got < buffer.size();
     co_return got;
   }
+  m_drained = false;
   if (wait_ec == asio::error::eof) {
     co_return 0;
   }

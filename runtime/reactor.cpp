@@ -239,55 +239,72 @@ bool register_started_op(scheduler& sched, pending_op_node& node) noexcept {
   return sched.io.register_started_op(node);
 }
 
+reactor::op_shard& reactor::shard_for_new_op(pending_op_node& node) noexcept {
+  const worker_context* w = tl_worker;
+  node.shard = w != nullptr ? w->index % k_op_shards : 0;
+  return m_op_shards[node.shard];
+}
+
 bool reactor::register_pending_op(pending_op_node& node) {
-  std::lock_guard lock(m_ops_mutex);
-  if (m_ops_closed) {
+  op_shard& shard = shard_for_new_op(node);
+  std::lock_guard lock(shard.lock);
+  if (shard.closed) {
     return false;
   }
-  link_op(node);
+  link_op(shard, node);
   return true;
 }
 
 bool reactor::register_started_op(pending_op_node& node) noexcept {
-  std::lock_guard lock(m_ops_mutex);
-  link_op(node); // even when closed: shutdown must wait for its completion
-  return !m_ops_closed;
+  op_shard& shard = shard_for_new_op(node);
+  std::lock_guard lock(shard.lock);
+  link_op(shard, node); // even when closed: shutdown must wait for its completion
+  return !shard.closed;
 }
 
-void reactor::link_op(pending_op_node& node) noexcept {
+void reactor::link_op(op_shard& shard, pending_op_node& node) noexcept {
   node.prev = nullptr;
-  node.next = m_ops;
-  if (m_ops != nullptr) {
-    m_ops->prev = &node;
+  node.next = shard.head;
+  if (shard.head != nullptr) {
+    shard.head->prev = &node;
   }
-  m_ops = &node;
-  ++m_ops_count;
+  shard.head = &node;
+  ++shard.count;
 }
 
 void reactor::unregister_pending_op(pending_op_node& node) noexcept {
-  std::lock_guard lock(m_ops_mutex);
+  op_shard& shard = m_op_shards[node.shard];
+  std::lock_guard lock(shard.lock);
   if (node.prev != nullptr) {
     node.prev->next = node.next;
   } else {
-    m_ops = node.next;
+    shard.head = node.next;
   }
   if (node.next != nullptr) {
     node.next->prev = node.prev;
   }
-  --m_ops_count;
+  --shard.count;
 }
 
 void reactor::close_pending_ops() noexcept {
-  std::lock_guard lock(m_ops_mutex);
-  m_ops_closed = true;
-  for (pending_op_node* n = m_ops; n != nullptr; n = n->next) {
-    n->cancel(n);
+  // Shard by shard: an operation registering meanwhile either finds its shard closed or
+  // is linked before the pass reaches the shard, and is cancelled by it.
+  for (op_shard& shard : m_op_shards) {
+    std::lock_guard lock(shard.lock);
+    shard.closed = true;
+    for (pending_op_node* n = shard.head; n != nullptr; n = n->next) {
+      n->cancel(n);
+    }
   }
 }
 
 std::size_t reactor::pending_ops() noexcept {
-  std::lock_guard lock(m_ops_mutex);
-  return m_ops_count;
+  std::size_t total = 0;
+  for (op_shard& shard : m_op_shards) {
+    std::lock_guard lock(shard.lock);
+    total += shard.count;
+  }
+  return total;
 }
 
 deadline_op* start_deadline(std::chrono::steady_clock::time_point deadline, deadline_callback* cb) {

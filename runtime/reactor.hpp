@@ -5,12 +5,15 @@
 // thread of its own, no cross-thread hand-off. Protocol: docs/design.md, "Reactor".
 
 #include <weft/detail/cancel_state.hpp>
+#include <weft/detail/config.hpp>
 #include <weft/detail/pending_op.hpp>
+#include <weft/detail/spin_lock.hpp>
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <array>
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
@@ -107,14 +110,28 @@ public:
         f(*op);
       }
     }
-    std::lock_guard lock(m_ops_mutex);
-    for (const pending_op_node* n = m_ops; n != nullptr; n = n->next) {
-      g(*n);
+    for (op_shard& shard : m_op_shards) {
+      std::lock_guard lock(shard.lock);
+      for (const pending_op_node* n = shard.head; n != nullptr; n = n->next) {
+        g(*n);
+      }
     }
   }
 
 private:
-  void link_op(pending_op_node& node) noexcept; // m_ops_mutex held
+  // The registry is split in shards, one per worker index (modulo), each on its own cache
+  // line: an operation registers on the shard of the worker that starts it, so workers
+  // doing I/O at once neither share a lock nor bounce its line. The node remembers its
+  // shard, since it may resume (and unregister) on another worker.
+  static constexpr unsigned k_op_shards = 16;
+  struct alignas(k_cache_line) op_shard {
+    spin_lock lock;                    // held for a few pointer updates (or by shutdown's cancel pass)
+    pending_op_node* head = nullptr;   // guarded by lock
+    std::size_t count = 0;             // guarded by lock
+    bool closed = false;               // guarded by lock
+  };
+  op_shard& shard_for_new_op(pending_op_node& node) noexcept;
+  static void link_op(op_shard& shard, pending_op_node& node) noexcept; // shard.lock held
 
   std::size_t run_guarded(std::size_t (asio::io_context::*run)()) noexcept;
 
@@ -129,10 +146,7 @@ private:
   std::size_t m_armed = 0;      // guarded by m_timers_mutex
   bool m_closed = false;        // guarded by m_timers_mutex
 
-  std::mutex m_ops_mutex;
-  pending_op_node* m_ops = nullptr;  // guarded by m_ops_mutex
-  std::size_t m_ops_count = 0;  // guarded by m_ops_mutex
-  bool m_ops_closed = false;    // guarded by m_ops_mutex
+  std::array<op_shard, k_op_shards> m_op_shards;
 };
 
 } // namespace weft::detail

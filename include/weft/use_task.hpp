@@ -2,6 +2,7 @@
 // weft::use_task: a completion token that makes any Asio asynchronous operation awaitable
 // inside a weft task: `auto n = co_await sock.async_read_some(buf, weft::use_task);`.
 
+#include "weft/detail/handler_allocator.hpp"
 #include "weft/detail/pending_op.hpp"
 #include "weft/detail/spin_lock.hpp"
 #include "weft/detail/task_promise.hpp"
@@ -70,7 +71,9 @@ struct asio_cancel_state {
 /// An Asio operation in flight, known to the runtime so that shutdown can cancel it.
 struct io_op_node : pending_op_node {
   asio::io_context* io = nullptr;
-  std::shared_ptr<asio_cancel_state> shared;
+  // The awaitable's own pointer: a registered node's awaitable is alive, so no copy (and
+  // no reference count traffic) is needed.
+  const std::shared_ptr<asio_cancel_state>* shared = nullptr;
 };
 
 /// Posts a terminal cancellation of the operation to the reactor (emit() runs the
@@ -116,14 +119,15 @@ public:
     m_sched = w->sched;
     m_signals = w->signals;
     m_awaiting = awaiting;
-    m_shared = std::make_shared<asio_cancel_state>();
+    // From the frame cache, as the operation's own memory is (handler_allocator.hpp).
+    m_shared = std::allocate_shared<asio_cancel_state>(handler_allocator<asio_cancel_state>{});
     m_node.io = &io_context_of(*m_sched);
-    m_node.shared = m_shared;
+    m_node.shared = &m_shared;
     m_node.what = "an Asio operation (weft::use_task)";
     m_node.owner = m_cancel;
     m_node.cancel = [](pending_op_node* n) noexcept {
       auto* self = static_cast<io_op_node*>(n);
-      post_io_cancel(*self->io, self->shared);
+      post_io_cancel(*self->io, *self->shared);
     };
     // relaxed: a flag; an operation that misses it is cancelled through the registry.
     if (m_signals->stopping.load(std::memory_order_relaxed)) {
@@ -182,6 +186,9 @@ private:
     asio_awaitable* self;
     using cancellation_slot_type = asio::cancellation_slot;
     cancellation_slot_type get_cancellation_slot() const noexcept { return self->m_shared->signal.slot(); }
+    // The operation's memory comes from the frame cache instead of malloc.
+    using allocator_type = handler_allocator<void>;
+    allocator_type get_allocator() const noexcept { return {}; }
     void operator()(Args... args) {
       // The operation is over: detach its cancellation handler (it refers to the I/O
       // object, which may go away before a late emit() runs).

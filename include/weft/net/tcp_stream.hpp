@@ -67,6 +67,11 @@ public:
 
 private:
   asio::ip::tcp::socket m_socket;
+  // The last read returned data but less than it asked for: the socket was drained then,
+  // so the next read skips its own first try (an EAGAIN, as a rule) and goes straight to
+  // async_read_some, which tries once itself. Never set after end of stream: Asio stops
+  // trying speculatively once it has read EOF, and that EOF gives no new readiness edge.
+  bool m_drained = false;
 };
 
 } // namespace weft::net
