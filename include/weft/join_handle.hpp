@@ -109,15 +109,14 @@ public:
       return m_owner.m_handle.promise().join().is_done();
     }
 
+    // Inlined into the awaiting coroutine: the take-back is most joins, and a call costs
+    // it a prologue and an epilogue. The throw and the list wait stay out of line.
     template <class Promise>
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
+    [[gnu::always_inline]] std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
       const handle_type child = m_owner.m_handle;
       detail::cancel_state* parent_cancel = detail::cancellation_of(awaiting);
-      if (parent_cancel != nullptr && parent_cancel->is_requested()) {
-        // As asyncio cancels the task a cancelled task awaits. We do not wait for it here
-        // (throwing is immediate); `co_await handle.done()` does.
-        child.promise().own_cancellation().request();
-        throw cancelled_error("weft: task cancelled while joining a join_handle");
+      if (parent_cancel != nullptr && WEFT_UNLIKELY(parent_cancel->is_requested())) {
+        cancel_and_throw(child);
       }
       if (detail::worker_context* w = detail::tl_worker) {
         // Fast path: the task is still the newest item on our own deque. Take it back and
@@ -149,6 +148,13 @@ public:
     }
 
   private:
+    // As asyncio cancels the task a cancelled task awaits. We do not wait for it here
+    // (throwing is immediate); `co_await handle.done()` does.
+    [[noreturn, gnu::noinline, gnu::cold]] static void cancel_and_throw(handle_type child) {
+      child.promise().own_cancellation().request();
+      throw cancelled_error("weft: task cancelled while joining a join_handle");
+    }
+
     // Slow path of await_suspend: wait in the task's waiter list. Cancelling us cancels
     // the task (as asyncio does for an awaited task); we still wait for it to finish.
     // Kept out of line so that the take-back path stays small enough to inline.
