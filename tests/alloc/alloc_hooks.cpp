@@ -1,7 +1,19 @@
 #include "alloc/alloc_hooks.hpp"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <new>
+
+// Asio allocates an operation started outside io_context::run with std::aligned_alloc
+// (through its recycling cache, which only serves threads inside run): counted as well.
+extern "C" void* aligned_alloc(std::size_t alignment, std::size_t size) noexcept {
+  using namespace weft::test;
+  if (g_counting.load(std::memory_order_relaxed)) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+  }
+  return memalign(alignment, size);
+}
 
 void* operator new(std::size_t n) {
   using namespace weft::test;

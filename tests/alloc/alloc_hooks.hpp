@@ -1,6 +1,6 @@
 #pragma once
-// The alloc tests replace the global operator new (alloc_hooks.cpp) to count allocations
-// and to make large ones fail on demand.
+// The alloc tests replace the global operator new and aligned_alloc (alloc_hooks.cpp) to
+// count allocations, and operator new to make large ones fail on demand.
 
 #include <atomic>
 #include <cstddef>

@@ -15,6 +15,7 @@
 #include <asio/error.hpp>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <random>
@@ -104,6 +105,54 @@ TEST_P(TcpStream, EndOfStreamIsAResultForReadSomeAndAnErrorForReadExact) {
     client.close();
     co_await server;
     co_return eof_error && after == 0;
+  };
+  EXPECT_TRUE(weft::run(body(), options()));
+}
+
+// After a read that drained the socket, read_some leaves the next try to Asio's
+// async_read_some (net.cpp): data that comes later, and end of stream after it, must still
+// be seen, and reads after end of stream must keep returning 0 instead of waiting for a
+// readiness edge that never comes.
+TEST_P(TcpStream, ReadsAfterADrainingReadSeeLaterDataAndEndOfStream) {
+  auto body = []() -> weft::task<bool> {
+    auto listener = tcp_listener::bind("127.0.0.1", 0);
+    auto server = weft::spawn([](tcp_listener& l) -> weft::task<void> {
+      tcp_stream s = co_await l.accept();
+      co_await s.write_all(asio::buffer(std::string("abc")));
+      std::array<char, 1> go{};
+      co_await s.read_exact(asio::buffer(go)); // the client now waits in a drained read
+      co_await weft::sleep(std::chrono::milliseconds(20));
+      co_await s.write_all(asio::buffer(std::string("de")));
+      co_await weft::sleep(std::chrono::milliseconds(20));
+      s.shutdown();
+      std::array<char, 8> buf{};
+      (void)co_await s.read_some(asio::buffer(buf)); // until the client closes
+    }(listener));
+    tcp_stream client = co_await weft::net::connect("127.0.0.1", listener.local_endpoint().port());
+    std::array<char, 16> buf{};
+    std::size_t got = 0;
+    while (got < 3) { // "abc", in one read as a rule: a short read drains the socket
+      const std::size_t n = co_await client.read_some(asio::buffer(buf.data() + got, buf.size() - got));
+      if (n == 0) {
+        co_return false;
+      }
+      got += n;
+    }
+    co_await client.write_all(asio::buffer(std::string("g")));
+    const std::size_t later = co_await client.read_some(asio::buffer(buf.data() + 3, buf.size() - 3));
+    std::size_t rest = later;
+    while (rest < 2) { // "de" may come in two pieces
+      const std::size_t n = co_await client.read_some(asio::buffer(buf.data() + 3 + rest, buf.size() - 3 - rest));
+      if (n == 0) {
+        co_return false;
+      }
+      rest += n;
+    }
+    const std::size_t at_end = co_await client.read_some(asio::buffer(buf));
+    const std::size_t after_end = co_await client.read_some(asio::buffer(buf));
+    client.close();
+    co_await server;
+    co_return std::string(buf.data(), 3) == "abc" && later > 0 && at_end == 0 && after_end == 0;
   };
   EXPECT_TRUE(weft::run(body(), options()));
 }
