@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <random>
@@ -38,6 +39,29 @@ TEST(ChaseLevDeque, StealTakesOldestItem) {
   EXPECT_EQ(v, 3u);
   ASSERT_TRUE(d.steal(v));
   EXPECT_EQ(v, 2u);
+  EXPECT_FALSE(d.pop(v));
+  EXPECT_FALSE(d.steal(v));
+}
+
+TEST(ChaseLevDeque, PushNKeepsOrderAcrossGrowthAndBesideSingleItems) {
+  deque d(2);
+  d.push(1);
+  std::uintptr_t v = 0;
+  ASSERT_TRUE(d.steal(v)); // top moves: the batch must fit around a non-zero top
+  EXPECT_EQ(v, 1u);
+  d.push(2);
+  d.push_n(1'000, [](std::int64_t i) { return static_cast<std::uintptr_t>(3 + i); }); // 3..1002, grows
+  d.push_n(0, [](std::int64_t) -> std::uintptr_t { return 0; });                     // nothing
+  d.push(1'003);
+  EXPECT_EQ(d.size_approx(), 1'002);
+  ASSERT_TRUE(d.steal(v));
+  EXPECT_EQ(v, 2u);
+  ASSERT_TRUE(d.steal(v));
+  EXPECT_EQ(v, 3u);
+  for (std::uintptr_t want = 1'003; want >= 4; --want) {
+    ASSERT_TRUE(d.pop(v));
+    ASSERT_EQ(v, want);
+  }
   EXPECT_FALSE(d.pop(v));
   EXPECT_FALSE(d.steal(v));
 }
@@ -115,8 +139,14 @@ TEST(ChaseLevDeque, OwnerAndThievesTakeEveryItemExactlyOnce) {
   std::uintptr_t v = 0;
   while (next <= k_items) {
     const unsigned burst = rng() % 16;
-    for (unsigned i = 0; i < burst && next <= k_items; ++i) {
-      d.push(next++);
+    if (rng() % 2 == 0) {
+      for (unsigned i = 0; i < burst && next <= k_items; ++i) {
+        d.push(next++);
+      }
+    } else { // one batch, as gather pushes its children
+      const auto n = static_cast<std::int64_t>(std::min<std::uintptr_t>(burst, k_items + 1 - next));
+      d.push_n(n, [first = next](std::int64_t i) { return first + static_cast<std::uintptr_t>(i); });
+      next += static_cast<std::uintptr_t>(n);
     }
     const unsigned pops = rng() % 16;
     for (unsigned i = 0; i < pops; ++i) {

@@ -53,6 +53,30 @@ public:
     m_bottom.store(b + 1, std::memory_order_release);
   }
 
+  /// Owner only. Pushes item_at(0), item_at(1), ..., item_at(n - 1) (the last is the
+  /// newest) with one publication of the new bottom, where n pushes would make n. Throws
+  /// std::bad_alloc if the ring must grow and cannot; then nothing is pushed.
+  template <class ItemAt>
+  void push_n(std::int64_t n, ItemAt&& item_at) {
+    if (n <= 0) {
+      return;
+    }
+    // relaxed: only the owner writes m_bottom and m_ring.
+    const std::int64_t b = m_bottom.load(std::memory_order_relaxed);
+    // acquire: as in push(), slots the thieves freed are not overwritten before they read.
+    const std::int64_t t = m_top.load(std::memory_order_acquire);
+    ring* r = m_ring.load(std::memory_order_relaxed);
+    while (WEFT_UNLIKELY(b - t + n > r->mask + 1)) {
+      r = grow(r, t, b);
+    }
+    for (std::int64_t i = 0; i < n; ++i) {
+      r->put(b + i, item_at(i));
+    }
+    // release: publishes every slot written above at once; pairs with the acquire (seq_cst)
+    // load of m_bottom in steal(). A thief sees none of them or the whole batch's bottom.
+    m_bottom.store(b + n, std::memory_order_release);
+  }
+
   /// Owner only. Takes the newest item; returns false if the deque is empty or a thief
   /// won the race for the last item. Costs one locked instruction when it takes an item.
   bool pop(T& out) noexcept {

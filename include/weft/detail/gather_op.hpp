@@ -23,6 +23,7 @@
 #include <array>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <tuple>
 #include <utility>
@@ -94,17 +95,22 @@ public:
       }
     });
     m_on_cancel.install(parent);
-    worker_context* w = tl_worker;
-    for (std::size_t i = n - 1; i >= 1; --i) {
-      if (w != nullptr) {
-        try {
-          push_local(*w, derived().handle_at(i));
-          continue;
-        } catch (...) {
-          // out of memory growing the deque: fall back to the injection queue
-        }
+    // The rest in one batch, last child first, so that child 1 is the newest item (the
+    // chain takes it back next).
+    bool pushed = false;
+    if (worker_context* w = tl_worker) {
+      try {
+        push_local_n(*w, static_cast<std::int64_t>(n) - 1,
+                     [&](std::int64_t k) { return derived().handle_at(n - 1 - static_cast<std::size_t>(k)); });
+        pushed = true;
+      } catch (...) {
+        // out of memory growing the deque: fall back to the injection queue
       }
-      schedule_from_worker(derived().handle_at(i));
+    }
+    if (!pushed) {
+      for (std::size_t i = n - 1; i >= 1; --i) {
+        schedule_from_worker(derived().handle_at(i));
+      }
     }
     return derived().handle_at(0);
   }

@@ -92,6 +92,17 @@ inline void push_local(worker_context& w, std::coroutine_handle<> h) {
   }
 }
 
+/// Pushes handle_at(0), ..., handle_at(n - 1) onto this worker's deque in one batch (the
+/// last is the newest), then wakes a sleeper as push_local does. Throws std::bad_alloc
+/// (nothing pushed) if the deque cannot grow.
+template <class HandleAt>
+void push_local_n(worker_context& w, std::int64_t n, HandleAt&& handle_at) {
+  w.deque.push_n(n, [&](std::int64_t i) { return handle_at(i).address(); });
+  if (WEFT_UNLIKELY(wake_for_local_work_wanted(*w.signals)) && !w.in_reactor) {
+    wake_for_local_work(w);
+  }
+}
+
 /// Makes h runnable from any thread: the local deque on a worker of sched, the injection
 /// queue otherwise. Internal (never refused during shutdown). Compiled.
 void schedule_internal(scheduler& sched, std::coroutine_handle<> h) noexcept;
