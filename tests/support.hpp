@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstdio>
 #include <random>
@@ -23,6 +25,21 @@ inline unsigned test_seed(const char* name) {
   }
   std::printf("[ seed     ] %s: WEFT_SEED=%u\n", name, seed);
   return seed;
+}
+
+/// The owner's side of the deque tests: pushes up to `burst` of the items next, next + 1,
+/// ..., last onto d, one by one or as one batch (push_n, as gather does), as rng decides.
+template <class Deque, class Rng>
+void push_burst(Deque& d, Rng& rng, std::uintptr_t& next, std::uintptr_t last, unsigned burst) {
+  const auto n = static_cast<std::int64_t>(std::min<std::uintptr_t>(burst, last + 1 - next));
+  if (rng() % 2 == 0) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      d.push(next++);
+    }
+  } else {
+    d.push_n(n, [first = next](std::int64_t i) { return first + static_cast<std::uintptr_t>(i); });
+    next += static_cast<std::uintptr_t>(n);
+  }
 }
 
 /// Base of the tests that depend on the scheduler: parameterized over worker counts.

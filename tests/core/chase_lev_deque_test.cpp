@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <random>
@@ -138,16 +137,7 @@ TEST(ChaseLevDeque, OwnerAndThievesTakeEveryItemExactlyOnce) {
   std::uintptr_t next = 1;
   std::uintptr_t v = 0;
   while (next <= k_items) {
-    const unsigned burst = rng() % 16;
-    if (rng() % 2 == 0) {
-      for (unsigned i = 0; i < burst && next <= k_items; ++i) {
-        d.push(next++);
-      }
-    } else { // one batch, as gather pushes its children
-      const auto n = static_cast<std::int64_t>(std::min<std::uintptr_t>(burst, k_items + 1 - next));
-      d.push_n(n, [first = next](std::int64_t i) { return first + static_cast<std::uintptr_t>(i); });
-      next += static_cast<std::uintptr_t>(n);
-    }
+    weft::test::push_burst(d, rng, next, k_items, static_cast<unsigned>(rng() % 16));
     const unsigned pops = rng() % 16;
     for (unsigned i = 0; i < pops; ++i) {
       if (d.pop(v)) {

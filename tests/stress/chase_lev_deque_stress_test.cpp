@@ -10,7 +10,6 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <random>
@@ -53,16 +52,7 @@ TEST(ChaseLevDequeStress, TenMillionOperationsTakeEveryItemExactlyOnce) {
   std::uintptr_t next = 1;
   std::uintptr_t v = 0;
   while (next <= k_items) {
-    const unsigned burst = rng() % 64;
-    if (rng() % 2 == 0) {
-      for (unsigned i = 0; i < burst && next <= k_items; ++i) {
-        d.push(next++);
-      }
-    } else { // one batch, as gather pushes its children
-      const auto n = static_cast<std::int64_t>(std::min<std::uintptr_t>(burst, k_items + 1 - next));
-      d.push_n(n, [first = next](std::int64_t i) { return first + static_cast<std::uintptr_t>(i); });
-      next += static_cast<std::uintptr_t>(n);
-    }
+    weft::test::push_burst(d, rng, next, k_items, static_cast<unsigned>(rng() % 64));
     const unsigned pops = rng() % 64;
     for (unsigned i = 0; i < pops; ++i) {
       if (d.pop(v)) {
