@@ -82,14 +82,20 @@ inline bool wake_for_local_work_wanted(const scheduler_signals& s) noexcept {
   return s.sleepers.load(std::memory_order_relaxed) != 0 && !s.wake_pending.load(std::memory_order_relaxed);
 }
 
+/// After a push on w's own deque: wakes a sleeper when workers sleep and no wake-up is
+/// already under way (reactor handlers wake nobody: the worker runs their tasks next).
+inline void wake_after_local_push(worker_context& w) noexcept {
+  if (WEFT_UNLIKELY(wake_for_local_work_wanted(*w.signals)) && !w.in_reactor) {
+    wake_for_local_work(w);
+  }
+}
+
 /// Pushes h onto this worker's deque and, when workers sleep and no wake-up is already
 /// under way, wakes one. Missing a sleeper that is just going to sleep only costs
 /// parallelism, never progress: the owner always drains its own deque before it sleeps.
 inline void push_local(worker_context& w, std::coroutine_handle<> h) {
   w.deque.push(h.address());
-  if (WEFT_UNLIKELY(wake_for_local_work_wanted(*w.signals)) && !w.in_reactor) {
-    wake_for_local_work(w);
-  }
+  wake_after_local_push(w);
 }
 
 /// Pushes handle_at(0), ..., handle_at(n - 1) onto this worker's deque in one batch (the
@@ -98,9 +104,7 @@ inline void push_local(worker_context& w, std::coroutine_handle<> h) {
 template <class HandleAt>
 void push_local_n(worker_context& w, std::int64_t n, HandleAt&& handle_at) {
   w.deque.push_n(n, [&](std::int64_t i) { return handle_at(i).address(); });
-  if (WEFT_UNLIKELY(wake_for_local_work_wanted(*w.signals)) && !w.in_reactor) {
-    wake_for_local_work(w);
-  }
+  wake_after_local_push(w);
 }
 
 /// Makes h runnable from any thread: the local deque on a worker of sched, the injection
