@@ -183,7 +183,7 @@ join_handle<T> runtime::spawn(task<T> t, weft::source_location where) {
   if (!h) {
     throw invalid_task_error("weft::spawn of an empty task (moved-from or already spawned)");
   }
-  h.promise().own_cancellation().set_origin(where, "spawned");
+  h.promise().own_cancellation().set_origin(where, detail::start_kind::spawned);
   detail::start_spawned(*m_scheduler, h);
   return join_handle<T>{h};
 }
@@ -194,7 +194,7 @@ T runtime::block_on(task<T> t, weft::source_location where) {
   if (!t.valid()) {
     throw invalid_task_error("weft::sync_wait of an empty task (moved-from or already spawned)");
   }
-  t.handle().promise().own_cancellation().set_origin(where, "run by block_on");
+  t.handle().promise().own_cancellation().set_origin(where, detail::start_kind::block_on);
   detail::blocking_result<T> result;
   const std::coroutine_handle<> root = detail::make_blocking_root(std::move(t), result).release();
   try {

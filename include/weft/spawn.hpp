@@ -22,7 +22,7 @@ join_handle<T> spawn(task<T> t, weft::source_location where = weft::source_locat
   if (!h) {
     throw invalid_task_error("weft::spawn of an empty task (moved-from or already spawned)");
   }
-  h.promise().own_cancellation().set_origin(where, "spawned");
+  h.promise().own_cancellation().set_origin(where, detail::start_kind::spawned);
   if (detail::worker_context* w = detail::tl_worker) {
     try {
       detail::push_local(*w, h);

@@ -24,6 +24,9 @@
 
 namespace weft::detail {
 
+/// How a task was started, for runtime::dump().
+enum class start_kind : std::uint8_t { unrecorded, spawned, block_on, gathered };
+
 struct cancel_callback {
   void (*fn)(cancel_callback* self) noexcept = nullptr;
 };
@@ -86,7 +89,7 @@ public:
 
   /// Where the task that owns this state was started, for runtime::dump(). Written before
   /// the task starts; read (by dump) only while the task is suspended in a registry.
-  void set_origin(const weft::source_location& where, const char* how) noexcept {
+  void set_origin(const weft::source_location& where, start_kind how) noexcept {
     m_origin_file = where.file_name();
     m_origin_function = where.function_name();
     m_origin_line = where.line();
@@ -94,7 +97,7 @@ public:
   }
   /// Where the task was started; a default location (line 0) if that was not recorded.
   [[nodiscard]] weft::source_location origin() const noexcept {
-    if (m_origin_kind == nullptr) {
+    if (m_origin_kind == start_kind::unrecorded) {
       return {};
     }
     return weft::source_location::current(m_origin_file, m_origin_function, m_origin_line);
@@ -102,21 +105,33 @@ public:
   /// "spawned", "run by block_on", ...: how the task at origin() was started; "started"
   /// if not recorded.
   [[nodiscard]] const char* origin_kind() const noexcept {
-    return m_origin_kind != nullptr ? m_origin_kind : "started";
+    switch (m_origin_kind) {
+    case start_kind::spawned:
+      return "spawned";
+    case start_kind::block_on:
+      return "run by block_on";
+    case start_kind::gathered:
+      return "gathered by the task started at";
+    case start_kind::unrecorded:
+      break;
+    }
+    return "started";
   }
 
 private:
   static constexpr std::uintptr_t k_empty = 0;
   static constexpr std::uintptr_t k_running = 1;
 
-  std::atomic<bool> m_requested{false};
   std::atomic<std::uintptr_t> m_slot{k_empty};
   // Written by set_origin, read only when m_origin_kind says they were: a task is created
-  // for every call, so its construction writes one word here instead of four.
+  // for every call, so its construction writes the kind here, not four fields.
   const char* m_origin_file;
   const char* m_origin_function;
+  // The line, the kind and the flag share one word: the state is 32 bytes, so a small
+  // task's frame fits a 128-byte block.
   unsigned m_origin_line;
-  const char* m_origin_kind = nullptr;
+  start_kind m_origin_kind = start_kind::unrecorded;
+  std::atomic<bool> m_requested{false};
 };
 
 } // namespace weft::detail

@@ -91,7 +91,7 @@ public:
     derived().for_each([&](auto& t) {
       t.handle().promise().set_counter(&m_counter, index++ == 0);
       if (parent != nullptr) {
-        t.handle().promise().own_cancellation().set_origin(origin, "gathered by the task started at");
+        t.handle().promise().own_cancellation().set_origin(origin, start_kind::gathered);
       }
     });
     m_on_cancel.install(parent);

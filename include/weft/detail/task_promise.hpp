@@ -13,6 +13,7 @@
 #include <coroutine>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <thread>
 #include <type_traits>
@@ -57,11 +58,12 @@ public:
   /// Makes this task a gather child counted by c; `chained` when the gather's local chain
   /// runs it (see completion_counter.hpp).
   void set_counter(completion_counter* c, bool chained) noexcept {
-    m_counter = c;
-    m_chained = chained;
+    m_counter_and_chained = reinterpret_cast<std::uintptr_t>(c) | (chained ? k_chained_bit : 0);
   }
-  [[nodiscard]] completion_counter* counter() const noexcept { return m_counter; }
-  [[nodiscard]] bool chained() const noexcept { return m_chained; }
+  [[nodiscard]] completion_counter* counter() const noexcept {
+    return reinterpret_cast<completion_counter*>(m_counter_and_chained & ~k_chained_bit);
+  }
+  [[nodiscard]] bool chained() const noexcept { return (m_counter_and_chained & k_chained_bit) != 0; }
 
   /// Registers l to be told when this (spawned) task finishes. Returns false, registering
   /// nothing, if the task has already finished (or another listener holds the slot).
@@ -114,9 +116,12 @@ private:
   // spawned task run by the scheduler, which then completes through m_join.
   std::coroutine_handle<> m_continuation;
   join_state m_join;
-  // Set for a child of a gather: completion goes through the gather's counter.
-  completion_counter* m_counter = nullptr;
-  bool m_chained = false;
+  // Set for a child of a gather: completion goes through the gather's counter. The low
+  // bit says whether the gather's local chain runs it (one word where a pointer and a
+  // bool took two: small tasks' frames fit a 128-byte block).
+  static constexpr std::uintptr_t k_chained_bit = 1;
+  static_assert(alignof(completion_counter) > k_chained_bit);
+  std::uintptr_t m_counter_and_chained = 0;
   std::atomic<completion_listener*> m_listener{nullptr};
   cancel_state m_own_cancel;
   cancel_state* m_cancel = &m_own_cancel;
