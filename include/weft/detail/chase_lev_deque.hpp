@@ -84,29 +84,33 @@ public:
     const std::int64_t b = m_bottom.load(std::memory_order_relaxed);
     ring* r = m_ring.load(std::memory_order_relaxed);
     // relaxed: a lower bound of the real top (top only grows), used to pick a path in
-    // take_newest, which validates it with a seq_cst operation.
+    // claim_newest, which validates it with a seq_cst operation.
     const std::int64_t t = m_top.load(std::memory_order_relaxed);
     if (b - t <= 0) {
       return false; // empty even by the lower bound
     }
-    return take_newest(b, t, r, out);
+    if (!claim_newest(b, t)) {
+      return false;
+    }
+    // The slot is ours now and only the owner writes slots (and the ring): safe to read.
+    out = r->get(b - 1);
+    return true;
   }
 
   /// Owner only. Takes the newest item if it is `expected` (a joiner taking back the task
   /// it just spawned); false if the deque is empty, its newest item is another, or a thief
   /// took it. One pass over the indices, where peeking then popping would take two.
-  bool pop_if_newest(T expected) noexcept {
+  [[gnu::always_inline]] bool pop_if_newest(T expected) noexcept {
     // relaxed: as in pop().
     const std::int64_t b = m_bottom.load(std::memory_order_relaxed);
     ring* r = m_ring.load(std::memory_order_relaxed);
     const std::int64_t t = m_top.load(std::memory_order_relaxed);
     // The slot may hold an item a thief already took (t is only a lower bound); then
-    // take_newest's seq_cst check fails and we report false.
+    // claim_newest's seq_cst check fails and we report false.
     if (b - t <= 0 || r->get(b - 1) != expected) {
       return false;
     }
-    T taken;
-    return take_newest(b, t, r, taken);
+    return claim_newest(b, t);
   }
 
   /// Any thread. Takes the oldest item; returns false if empty or if another thief (or
@@ -157,20 +161,16 @@ private:
     std::unique_ptr<std::atomic<T>[]> slots;
   };
 
-  // The owner's claim of the newest item, given b = m_bottom, r = m_ring and t, a lower
-  // bound of m_top with b - t >= 1.
-  bool take_newest(std::int64_t b, std::int64_t t, ring* r, T& out) noexcept {
+  // The owner's claim of the newest item (index b - 1), given b = m_bottom and t, a lower
+  // bound of m_top with b - t >= 1. The caller reads the slot (before or after: only the
+  // owner writes slots).
+  [[gnu::always_inline]] bool claim_newest(std::int64_t b, std::int64_t t) noexcept {
     if (b - t == 1) {
       // One item left: claim it from the top end exactly as a thief would, with one CAS,
       // instead of the paper's store + CAS. Safe because steal() never writes m_bottom,
       // so any caller may use it; if the CAS fails, a thief took the item.
-      const T item = r->get(t);
       // seq_cst on success: same total order as the thieves' CAS; relaxed on failure.
-      if (m_top.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {
-        out = item;
-        return true;
-      }
-      return false;
+      return m_top.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed);
     }
     // Two or more items by the lower bound: the paper's pop.
     const std::int64_t nb = b - 1;
@@ -185,7 +185,6 @@ private:
       m_bottom.store(nb + 1, std::memory_order_relaxed);
       return false;
     }
-    out = r->get(nb);
     if (t == nb) {
       // Last item after all: race the thieves for it through m_top.
       // seq_cst on success: orders our claim with the thieves' CAS in one total order;
