@@ -13,6 +13,7 @@
 #include <weft/errors.hpp>
 #include <weft/yield.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -123,6 +124,7 @@ void* worker::try_steal() noexcept {
     void* item = nullptr;
     if (m_sched.worker_at(victim).context().deque.steal(item)) {
       worker_counters::bump(m_context.counters.steals);
+      m_last_steal = std::chrono::steady_clock::now();
       return item;
     }
   }
@@ -131,6 +133,14 @@ void* worker::try_steal() noexcept {
 }
 
 void* worker::search() noexcept {
+  if (m_last_steal != std::chrono::steady_clock::time_point{}) {
+    // Our deque is empty again: was the work the last steal brought worth a steal? Moving
+    // a task between cores costs a few cache misses on each side, ~1 us here.
+    constexpr auto k_worth_a_steal = std::chrono::microseconds(2);
+    const bool futile = std::chrono::steady_clock::now() - m_last_steal < k_worth_a_steal;
+    m_futile_steals = futile ? m_futile_steals + 1 : 0;
+    m_last_steal = {};
+  }
   set_activity(worker_activity::searching);
   void* item = search_or_exit();
   set_activity(worker_activity::running);
@@ -145,8 +155,12 @@ void* worker::search_or_exit() noexcept {
         worker_counters::bump(m_context.counters.injected_taken);
         return item;
       }
-      if (void* item = try_steal()) {
-        return item;
+      // After futile steals, steal on every 2nd, 4th, ... 16th round only.
+      const unsigned steal_every_mask = (1u << std::min(m_futile_steals / 4, 4u)) - 1;
+      if ((round & steal_every_mask) == 0) {
+        if (void* item = try_steal()) {
+          return item;
+        }
       }
       // Completions the reactor has ready become our tasks (unless the poller runs them).
       if (!m_sched.poller_present() && run_reactor(false) > 0) {
@@ -190,6 +204,11 @@ void* worker::park_or_find() noexcept {
       m_sched.stop_polling();
     }
     m_sched.idle.cancel_wait();
+    // A wake-up for local work may have been aimed at us while we were announced; as after
+    // a real park, hand its claim back, or no local push would wake anyone again until
+    // some worker parks and wakes (a worker asleep in the reactor with no I/O: never).
+    // release: pairs with the relaxed hint load in push_local(), as below.
+    m_sched.signals.wake_pending.store(false, std::memory_order_release);
   };
   // Re-check after announcing (the seq_cst half of the handshake; see file comment).
   if (m_sched.exit_requested()) {

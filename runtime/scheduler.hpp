@@ -64,6 +64,13 @@ private:
   scheduler& m_sched;
   std::uint32_t m_rng;
   std::chrono::steady_clock::time_point m_last_io_poll{};
+  // Steal pacing (docs/design.md, "Parking and wake-up"): when the last steal was taken,
+  // and how many steals in a row brought less work than a steal costs. While that streak
+  // lasts, a searching worker tries to steal on fewer of its rounds (it still polls the
+  // injection queue and the reactor on each), so it stops pulling tiny tasks, and the
+  // cache lines they sit on, away from a busy owner.
+  std::chrono::steady_clock::time_point m_last_steal{};
+  unsigned m_futile_steals = 0;
 };
 
 class scheduler {

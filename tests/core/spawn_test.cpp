@@ -1,5 +1,6 @@
 #include <weft/spawn.hpp>
 
+#include <weft/gather.hpp>
 #include <weft/run.hpp>
 #include <weft/runtime.hpp>
 #include <weft/sleep.hpp>
@@ -18,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -183,6 +185,42 @@ TEST_P(Spawn, StealsAreCountedPerWorker) {
     steals += s.steals;
   }
   EXPECT_GT(steals, 0u);
+}
+
+weft::task<int> tiny(int v) { co_return v & 1; }
+
+// Steal pacing (docs/design.md): thieves that only ever stole tiny tasks steal on fewer
+// search rounds. They must still take a task that a busy worker holds.
+TEST_P(Spawn, ThievesThatStoleOnlyTinyTasksStillTakeALongOne) {
+  if (GetParam() < 2) {
+    GTEST_SKIP() << "stealing needs two workers";
+  }
+  weft::runtime rt(options());
+  auto body = []() -> weft::task<bool> {
+    // Thousands of gathers of trivial children: what idle workers steal is futile.
+    long sum = 0;
+    for (int r = 0; r < 5000; ++r) {
+      const auto got = co_await weft::gather(tiny(1), tiny(2), tiny(3), tiny(4), tiny(5), tiny(6), tiny(7), tiny(8));
+      sum += std::apply([](auto... v) { return (0L + ... + v); }, got);
+    }
+    if (sum != 5000 * 4) {
+      co_return false;
+    }
+    // Then hold this worker until a spawned task has started elsewhere (bounded wait).
+    std::atomic<bool> started{false};
+    auto h = weft::spawn([](std::atomic<bool>& s) -> weft::task<void> {
+      s.store(true);
+      co_return;
+    }(started));
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!started.load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    const bool stolen = started.load();
+    co_await h;
+    co_return stolen;
+  };
+  EXPECT_TRUE(rt.block_on(body()));
 }
 
 TEST_P(Spawn, DetachedTaskRunsToCompletion) {
