@@ -115,9 +115,11 @@ void* worker::try_steal() noexcept {
   if (n <= 1) {
     return nullptr;
   }
-  const unsigned start = next_random() % n;
+  // A random start in [0, n) by multiply-shift, and a wrap by subtraction: no division
+  // (two per attempt before, 10-40 cycles each) on a path idle workers run in a loop.
+  const auto start = static_cast<unsigned>((std::uint64_t{next_random()} * n) >> 32);
   for (unsigned k = 0; k < n; ++k) {
-    const unsigned victim = (start + k) % n;
+    const unsigned victim = start + k < n ? start + k : start + k - n;
     if (victim == m_context.index) {
       continue;
     }
