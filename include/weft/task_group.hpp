@@ -201,8 +201,9 @@ public:
 
   /// Starts t in the group. Throws: invalid_task_error for an empty task; error after
   /// the group was joined. where: recorded for runtime::dump(); leave it defaulted.
+  /// Always inlined, as weft::spawn is (see there: the location's copy stalls otherwise).
   template <class T>
-  void spawn(task<T> t, weft::source_location where = weft::source_location::current()) {
+  [[gnu::always_inline]] void spawn(task<T> t, weft::source_location where = weft::source_location::current()) {
     if (!t.valid()) {
       throw invalid_task_error("weft::task_group::spawn of an empty task (moved-from or spawned)");
     }
