@@ -39,8 +39,10 @@ struct completion_counter {
   // The local chain (see the top of this file). Written by gather before the first child
   // runs, then by chain children only.
   std::size_t size = 0;
-  std::size_t chain_next = 0; // index of the next child to take back
-  std::size_t chain_done = 0; // chain children that finished, not yet in `remaining`
+  // Index of the next child to take back. Also the number of chain children that have
+  // finished and are not yet in `remaining`: the chain takes a child only when the one
+  // before it has finished, so when a chain step runs, every child taken has finished.
+  std::size_t chain_next = 0;
   gather_child (*child_at)(completion_counter& self, std::size_t i) noexcept = nullptr;
   void* owner = nullptr; // what child_at reads the children from
 

@@ -83,7 +83,6 @@ public:
     // The first child runs here and starts the local chain (completion_counter.hpp).
     m_counter.size = n;
     m_counter.chain_next = 1;
-    m_counter.chain_done = 0;
     m_counter.child_at = &gather_base::child_at;
     m_counter.owner = this;
     const weft::source_location origin = parent != nullptr ? parent->origin() : weft::source_location{};

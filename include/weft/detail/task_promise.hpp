@@ -193,7 +193,6 @@ private:
 };
 
 inline std::coroutine_handle<> completion_counter::chain_step() noexcept {
-  ++chain_done;
   if (chain_next < size) {
     if (worker_context* w = tl_worker) {
       bool pause = false;
@@ -214,7 +213,7 @@ inline std::coroutine_handle<> completion_counter::chain_step() noexcept {
   }
   // The chain ends. The rest of the children, if any, arrive one by one wherever they run.
   // After arrive() this frame may be gone (the awaiter may resume elsewhere): read first.
-  const std::size_t done = chain_done;
+  const std::size_t done = chain_next; // every child taken so far has finished
   return arrive(done);
 }
 
