@@ -201,7 +201,8 @@ public:
 
   /// Starts t in the group. Throws: invalid_task_error for an empty task; error after
   /// the group was joined. where: recorded for runtime::dump(); leave it defaulted.
-  /// Always inlined, as weft::spawn is (see there: the location's copy stalls otherwise).
+  /// Always inlined, as weft::spawn is, so the location is not copied into an out-of-line
+  /// call (the stall measured there; not measured separately here).
   template <class T>
   [[gnu::always_inline]] void spawn(task<T> t, weft::source_location where = weft::source_location::current()) {
     if (!t.valid()) {
