@@ -6,6 +6,7 @@
 #include "weft/errors.hpp"
 
 #include <coroutine>
+#include <cstdint>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -39,32 +40,30 @@ public:
   using handle_type = std::coroutine_handle<promise_type>;
 
   join_handle() noexcept = default;
-  explicit join_handle(handle_type h) noexcept : m_handle(h) {}
-  join_handle(join_handle&& other) noexcept
-      : m_handle(std::exchange(other.m_handle, {})), m_consumed(other.m_consumed) {}
+  explicit join_handle(handle_type h) noexcept : m_frame(h) {}
+  join_handle(join_handle&& other) noexcept : m_frame(std::exchange(other.m_frame, {})) {}
   join_handle& operator=(join_handle&& other) noexcept {
     if (this != &other) {
       detach();
-      m_handle = std::exchange(other.m_handle, {});
-      m_consumed = other.m_consumed;
+      m_frame = std::exchange(other.m_frame, {});
     }
     return *this;
   }
   join_handle(const join_handle&) = delete;
   join_handle& operator=(const join_handle&) = delete;
   ~join_handle() {
-    if (m_handle) { // most handles were awaited: keep that test inline
+    if (m_frame) { // most handles were awaited: keep that test inline
       detach();
     }
   }
 
   /// True while the handle owns a task whose result has not been taken.
-  [[nodiscard]] bool valid() const noexcept { return static_cast<bool>(m_handle); }
+  [[nodiscard]] bool valid() const noexcept { return static_cast<bool>(m_frame); }
 
   /// True once the task has finished (with a value or an exception). A task that an
   /// awaiter took back and is running inline reports false until it is awaited.
   [[nodiscard]] bool is_done() const noexcept {
-    return m_handle && m_handle.promise().join().is_done();
+    return m_frame && m_frame.get().promise().join().is_done();
   }
 
   /// Requests cancellation: the task throws weft::cancelled_error at its next suspension
@@ -72,10 +71,10 @@ public:
   /// (or the handle is empty), true otherwise, as asyncio's Task.cancel().
   /// Thread safety: any thread, while the owner does not destroy or await the handle.
   bool cancel() noexcept {
-    if (!m_handle || m_handle.promise().join().is_done()) {
+    if (!m_frame || m_frame.get().promise().join().is_done()) {
       return false;
     }
-    m_handle.promise().own_cancellation().request();
+    m_frame.get().promise().own_cancellation().request();
     return true;
   }
 
@@ -83,10 +82,10 @@ public:
   /// exception it ends with goes to the runtime's unhandled-exception hook. No-op on an
   /// empty handle.
   void detach() noexcept {
-    handle_type h = std::exchange(m_handle, {});
-    if (!h) {
+    if (!m_frame) {
       return;
     }
+    const handle_type h = std::exchange(m_frame, {}).get();
     const std::uintptr_t prev = h.promise().join().detach();
     if (prev & detail::join_state::k_done) {
       if (h.promise().result().has_exception()) {
@@ -101,19 +100,19 @@ public:
     explicit awaiter(join_handle& owner) noexcept : m_owner(owner) {}
 
     bool await_ready() const {
-      if (!m_owner.m_handle) {
-        throw handle_consumed_error(m_owner.m_consumed
+      if (!m_owner.m_frame) {
+        throw handle_consumed_error(m_owner.m_frame.consumed()
                                         ? "weft::join_handle awaited twice (its result was already taken)"
                                         : "weft::join_handle awaited while empty (moved-from or detached)");
       }
-      return m_owner.m_handle.promise().join().is_done();
+      return m_owner.m_frame.get().promise().join().is_done();
     }
 
     // Inlined into the awaiting coroutine: the take-back is most joins, and a call costs
     // it a prologue and an epilogue. The throw and the list wait stay out of line.
     template <class Promise>
     [[gnu::always_inline]] std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
-      const handle_type child = m_owner.m_handle;
+      const handle_type child = m_owner.m_frame.get();
       detail::cancel_state* parent_cancel = detail::cancellation_of(awaiting);
       if (parent_cancel != nullptr && WEFT_UNLIKELY(parent_cancel->is_requested())) {
         cancel_and_throw(child);
@@ -138,8 +137,7 @@ public:
       if (m_parent_cancel != nullptr) {
         m_parent_cancel->remove(&m_wait.cancel_cb);
       }
-      const handle_type h = std::exchange(m_owner.m_handle, {});
-      m_owner.m_consumed = true;
+      const handle_type h = m_owner.m_frame.take_consumed();
       struct frame_guard {
         handle_type h;
         ~frame_guard() { h.destroy(); }
@@ -160,7 +158,7 @@ public:
     // Kept out of line so that the take-back path stays small enough to inline.
     [[gnu::noinline]] std::coroutine_handle<> wait_in_list(std::coroutine_handle<> awaiting,
                                                            detail::cancel_state* parent_cancel) noexcept {
-      const handle_type child = m_owner.m_handle;
+      const handle_type child = m_owner.m_frame.get();
       std::construct_at(&m_wait);
       m_wait.cancel_cb.child = &child.promise().own_cancellation();
       if (parent_cancel != nullptr) {
@@ -228,9 +226,8 @@ public:
   /// For weft's combinators: takes the result of a finished task (rethrowing its
   /// exception) and frees the task; the handle is consumed.
   T take_finished() {
-    WEFT_ASSERT(m_handle && m_handle.promise().join().is_done());
-    const handle_type h = std::exchange(m_handle, {});
-    m_consumed = true;
+    WEFT_ASSERT(m_frame && m_frame.get().promise().join().is_done());
+    const handle_type h = m_frame.take_consumed();
     struct frame_guard {
       handle_type h;
       ~frame_guard() { h.destroy(); }
@@ -240,23 +237,47 @@ public:
 
   /// For weft's combinators: the exception a finished task ended with, or null.
   [[nodiscard]] std::exception_ptr finished_exception() const noexcept {
-    return m_handle ? m_handle.promise().result().exception() : nullptr;
+    return m_frame ? m_frame.get().promise().result().exception() : nullptr;
   }
 
   /// The coroutine, still owned by the handle. For weft's combinators.
-  [[nodiscard]] handle_type handle() const noexcept { return m_handle; }
+  [[nodiscard]] handle_type handle() const noexcept { return m_frame ? m_frame.get() : handle_type{}; }
 
 private:
   detail::join_state& state_or_throw() const {
-    if (!m_handle) {
-      throw handle_consumed_error(m_consumed ? "weft::join_handle waited on after its result was taken"
+    if (!m_frame) {
+      throw handle_consumed_error(m_frame.consumed() ? "weft::join_handle waited on after its result was taken"
                                              : "weft::join_handle waited on while empty (moved-from or detached)");
     }
-    return m_handle.promise().join();
+    return m_frame.get().promise().join();
   }
 
-  handle_type m_handle;
-  bool m_consumed = false;
+  // The task's frame while the handle owns it. Once the result is taken it holds a marker
+  // instead, for the error messages, in the pointer's place: a handle is one word, so an
+  // array or vector of handles is half the size and cheap to zero.
+  class owned_frame {
+  public:
+    owned_frame() noexcept = default;
+    explicit owned_frame(handle_type h) noexcept : m_bits(reinterpret_cast<std::uintptr_t>(h.address())) {}
+    /// True while a frame is owned.
+    explicit operator bool() const noexcept { return m_bits > k_consumed; }
+    [[nodiscard]] handle_type get() const noexcept {
+      return handle_type::from_address(reinterpret_cast<void*>(m_bits));
+    }
+    [[nodiscard]] bool consumed() const noexcept { return m_bits == k_consumed; }
+    /// Gives up the (owned) frame and remembers that its result was taken.
+    handle_type take_consumed() noexcept {
+      const handle_type h = get();
+      m_bits = k_consumed;
+      return h;
+    }
+
+  private:
+    static constexpr std::uintptr_t k_consumed = 1; // no frame has this address
+    std::uintptr_t m_bits = 0;
+  };
+
+  owned_frame m_frame;
 };
 
 } // namespace weft
