@@ -2,7 +2,6 @@
 
 #include "scheduler.hpp"
 
-#include <weft/detail/frame_allocator.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -75,37 +74,3 @@ std::optional<unsigned> this_worker_index() noexcept {
 
 } // namespace weft
 
-namespace weft::detail {
-namespace {
-
-// Empties the calling thread's frame cache when the thread exits, and closes it.
-struct frame_cache_cleanup {
-  ~frame_cache_cleanup() {
-    frame_cache& cache = tl_frame_cache;
-    for (std::size_t cls = 0; cls < k_frame_classes; ++cls) {
-      while (free_block* block = cache.heads[cls]) {
-        cache.heads[cls] = block->next;
-        ::operator delete(block);
-      }
-      cache.room[cls] = 0;
-    }
-  }
-};
-
-} // namespace
-
-void deallocate_frame_slow(void* p, std::size_t cls) noexcept {
-  frame_cache& cache = tl_frame_cache;
-  if (!cache.opened) {
-    thread_local frame_cache_cleanup cleanup;
-    cache.opened = true;
-    for (std::uint32_t& room : cache.room) {
-      room = k_frame_cache_limit;
-    }
-    deallocate_frame(p, (cls + 1) * k_frame_granule);
-    return;
-  }
-  ::operator delete(p); // the class is full, or the thread is exiting
-}
-
-} // namespace weft::detail

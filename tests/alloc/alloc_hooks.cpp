@@ -31,3 +31,24 @@ void* operator new(std::size_t n) {
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+void* operator new(std::size_t n, std::align_val_t alignment) {
+  using namespace weft::test;
+  if (g_counting.load(std::memory_order_relaxed)) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (void* p = memalign(static_cast<std::size_t>(alignment), n == 0 ? 1 : n)) {
+    g_aligned_live.fetch_add(1, std::memory_order_relaxed);
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  if (p != nullptr) {
+    weft::test::g_aligned_live.fetch_sub(1, std::memory_order_relaxed);
+  }
+  std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t alignment) noexcept {
+  operator delete(p, alignment);
+}

@@ -3,9 +3,12 @@
 //
 // A frame freed on another thread than the one that allocated it goes to the freeing
 // thread's list: memory migrates between threads, which costs nothing here because every
-// block of a class has the same size. Each list is capped, so a thread that frees more than
-// it allocates hands the surplus back to the global heap. ASan builds bypass the lists so
-// that a use of a freed frame is reported instead of hidden by reuse.
+// block of a class has the same size. The lists get their blocks from 64 KiB chunks, one
+// class per chunk, every block on its own cache lines; each list is capped, and a thread
+// that frees more than it allocates gives the surplus back to the blocks' chunks, which go
+// back to the heap once all their blocks are back (runtime/frame_allocator.cpp). ASan
+// builds bypass the lists so that a use of a freed frame is reported instead of hidden by
+// reuse.
 //
 // Chosen over oneTBB's scalable_malloc by measurement: see bench/frame_alloc_bench.cpp
 // and docs/design.md ("Frame allocation").
@@ -40,8 +43,13 @@ struct frame_cache {
 
 inline thread_local constinit frame_cache tl_frame_cache{};
 
+/// Slow path of allocate_frame, when the class's list is empty: carves a block from this
+/// thread's chunk of that class (runtime/frame_allocator.cpp). Throws std::bad_alloc.
+void* allocate_frame_slow(std::size_t cls);
+
 /// Slow path of deallocate_frame, when the class has no room: opens the cache on the
-/// thread's first free (registering its thread-exit cleanup), else frees p to the heap.
+/// thread's first free (registering its thread-exit cleanup), else gives p back to its
+/// chunk.
 void deallocate_frame_slow(void* p, std::size_t cls) noexcept;
 
 /// Allocates a coroutine frame of n bytes. Throws std::bad_alloc on exhaustion.
@@ -55,7 +63,7 @@ void deallocate_frame_slow(void* p, std::size_t cls) noexcept;
         ++cache.room[cls];
         return block;
       }
-      return ::operator new((cls + 1) * k_frame_granule);
+      return allocate_frame_slow(cls);
     }
   }
   return ::operator new(n);
