@@ -14,6 +14,14 @@
 // pool of empty chunks (so that a large gather in a loop does not go to the heap each
 // time), or to the heap when the pool is full. Memory thus goes back once every block of
 // a chunk is back, whichever thread frees it.
+//
+// A block given back to a chunk that still has live blocks cannot be reused until the
+// whole chunk is back; a few long-lived frames would pin their chunks while the thread
+// that makes frames carves new ones. So a thread whose list is full first moves half of
+// it, as one batch, to a per-class depot, and a thread whose list is empty takes a batch
+// from the depot before it carves: frames made on one thread and freed on another
+// (a server's accept loop and its workers) circulate. Only the surplus beyond the depot's
+// cap goes back to the chunks.
 
 #include <weft/detail/frame_allocator.hpp>
 
@@ -94,6 +102,76 @@ void give_back(chunk_header* c, std::uint32_t n) noexcept {
   }
 }
 
+// Blocks moved between a full list and the depot at a time.
+constexpr std::uint32_t k_batch_blocks = k_frame_cache_limit / 2;
+// The depot keeps at most this many bytes of blocks per class.
+constexpr std::size_t k_depot_bytes_per_class = 4 * 1024 * 1024;
+
+// A batch is a list of free blocks; its first block also links the depot's batches.
+struct batch_head : free_block {
+  batch_head* next_batch;
+};
+static_assert(sizeof(batch_head) <= k_frame_granule);
+
+// Full batches of free blocks, per class. A mutex: taken once per batch (2048 blocks).
+struct depot_class {
+  std::mutex lock;
+  batch_head* batches = nullptr;
+  std::size_t count = 0;
+};
+
+depot_class* depot() {
+  // Never destroyed: threads may move batches here while the process exits.
+  static depot_class* const classes = new depot_class[k_frame_classes];
+  return classes;
+}
+
+std::size_t depot_cap(std::size_t cls) noexcept {
+  const std::size_t batch_bytes = std::size_t{k_batch_blocks} * (cls + 1) * k_frame_granule;
+  return k_depot_bytes_per_class / batch_bytes + 1;
+}
+
+// Gives every block of the list starting at `first` back to its chunk.
+void give_back_list(free_block* first) noexcept {
+  while (first != nullptr) {
+    free_block* next = first->next;
+    give_back(chunk_of(first), 1);
+    first = next;
+  }
+}
+
+// Stores a batch of k_batch_blocks blocks in the depot, or gives them back to their
+// chunks when the depot is full.
+void store_batch(std::size_t cls, free_block* first) noexcept {
+  depot_class& d = depot()[cls];
+  {
+    std::lock_guard guard(d.lock);
+    if (d.count < depot_cap(cls)) {
+      auto* batch = static_cast<batch_head*>(first);
+      batch->next_batch = d.batches;
+      d.batches = batch;
+      ++d.count;
+      return;
+    }
+  }
+  give_back_list(first);
+}
+
+// A batch of k_batch_blocks blocks from the depot, or null.
+free_block* take_batch(std::size_t cls) noexcept {
+  depot_class& d = depot()[cls];
+  std::lock_guard guard(d.lock);
+  batch_head* batch = d.batches;
+  if (batch != nullptr) {
+    d.batches = batch->next_batch;
+    --d.count;
+  }
+  return batch;
+}
+
+// Set when this thread's lists are closed at its exit: no batches in or out any more.
+thread_local constinit bool tl_lists_closed = false;
+
 // The chunk each class carves from on this thread. Trivially constructible (so the slow
 // path needs no initialisation guard); `registered` says whether the thread-exit cleanup
 // that gives back the uncarved blocks is set up.
@@ -132,19 +210,40 @@ struct carver_cleanup {
 struct frame_cache_cleanup {
   ~frame_cache_cleanup() {
     frame_cache& cache = tl_frame_cache;
+    tl_lists_closed = true;
     for (std::size_t cls = 0; cls < k_frame_classes; ++cls) {
-      while (free_block* block = cache.heads[cls]) {
-        cache.heads[cls] = block->next;
-        give_back(chunk_of(block), 1);
-      }
+      give_back_list(cache.heads[cls]);
+      cache.heads[cls] = nullptr;
       cache.room[cls] = 0;
     }
   }
 };
 
+// Opens the calling thread's lists on its first use of them, registering the cleanup that
+// empties and closes them when the thread exits.
+void open_lists(frame_cache& cache) {
+  thread_local frame_cache_cleanup cleanup;
+  cache.opened = true;
+  for (std::uint32_t& room : cache.room) {
+    room = k_frame_cache_limit;
+  }
+}
+
 } // namespace
 
 void* allocate_frame_slow(std::size_t cls) {
+  frame_cache& cache = tl_frame_cache;
+  if (!cache.opened) {
+    open_lists(cache);
+  }
+  if (!tl_lists_closed) {
+    if (free_block* batch = take_batch(cls)) {
+      // The list is empty (that is why we are here), so it has room for a whole batch.
+      cache.heads[cls] = batch->next;
+      cache.room[cls] -= k_batch_blocks - 1;
+      return batch;
+    }
+  }
   carver& c = tl_carver;
   if (c.left[cls] == 0) {
     if (!c.registered) {
@@ -177,15 +276,31 @@ void* allocate_frame_slow(std::size_t cls) {
 void deallocate_frame_slow(void* p, std::size_t cls) noexcept {
   frame_cache& cache = tl_frame_cache;
   if (!cache.opened) {
-    thread_local frame_cache_cleanup cleanup;
-    cache.opened = true;
-    for (std::uint32_t& room : cache.room) {
-      room = k_frame_cache_limit;
+    try {
+      open_lists(cache);
+    } catch (...) {
+      give_back(chunk_of(p), 1); // no memory for the thread-exit registration
+      return;
     }
     deallocate_frame(p, (cls + 1) * k_frame_granule);
     return;
   }
-  give_back(chunk_of(p), 1); // the class is full, or the thread is exiting
+  if (tl_lists_closed) {
+    give_back(chunk_of(p), 1); // the thread is exiting
+    return;
+  }
+  // The list is full: p and the k_batch_blocks - 1 newest blocks go to the depot as one
+  // batch; the older half stays.
+  auto* first = static_cast<free_block*>(p);
+  first->next = cache.heads[cls];
+  free_block* last = first;
+  for (std::uint32_t i = 1; i < k_batch_blocks; ++i) {
+    last = last->next;
+  }
+  cache.heads[cls] = last->next;
+  last->next = nullptr;
+  cache.room[cls] += k_batch_blocks - 1;
+  store_batch(cls, first);
 }
 
 } // namespace weft::detail

@@ -5,8 +5,10 @@
 // thread's list: memory migrates between threads, which costs nothing here because every
 // block of a class has the same size. The lists get their blocks from 64 KiB chunks, one
 // class per chunk, every block on its own cache lines; each list is capped, and a thread
-// that frees more than it allocates gives the surplus back to the blocks' chunks, which go
-// back to the heap once all their blocks are back (runtime/frame_allocator.cpp). ASan
+// that frees more than it allocates moves half of a full list to a shared depot, where a
+// thread whose list is empty takes it; beyond the depot's cap, blocks go back to their
+// chunks, which go back to the heap once all their blocks are back
+// (runtime/frame_allocator.cpp). ASan
 // builds bypass the lists so that a use of a freed frame is reported instead of hidden by
 // reuse.
 //
