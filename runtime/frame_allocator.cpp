@@ -6,13 +6,12 @@
 //   16-byte alignment, a frame run by a thief and its neighbour run by the owner did:
 //   clang fib(27) at 2 workers 3.6 -> 3.9-4.3 ms when frames shrank from 256 to 192 bytes);
 // - carving is a pointer bump, and a block the lists cannot keep goes back to its chunk
-//   with one atomic decrement, where the heap's malloc and free cost ~40% of a
-//   million-child gather.
+//   with one atomic decrement.
 // A chunk counts its blocks that are not back (`live`); the thread carving it counts the
-// blocks it has not carved yet as live, and gives them back when it moves to a new chunk
-// or exits. The block that brings the count to zero frees the chunk: into a small global
-// pool of empty chunks (so that a large gather in a loop does not go to the heap each
-// time), or to the heap when the pool is full. Memory thus goes back once every block of
+// blocks it has not carved yet as live, and gives them back when it exits. The block that
+// brings the count to zero frees the chunk: into a small global pool of empty chunks (so
+// that a large gather in a loop does not go to the heap each time), or to the heap when
+// the pool is full. Memory thus goes back once every block of
 // a chunk is back, whichever thread frees it.
 //
 // A block given back to a chunk that still has live blocks cannot be reused until the
@@ -169,60 +168,42 @@ free_block* take_batch(std::size_t cls) noexcept {
   return batch;
 }
 
-// Set when this thread's lists are closed at its exit: no batches in or out any more.
-thread_local constinit bool tl_lists_closed = false;
-
-// The chunk each class carves from on this thread. Trivially constructible (so the slow
-// path needs no initialisation guard); `registered` says whether the thread-exit cleanup
-// that gives back the uncarved blocks is set up.
+// The chunk each class carves from on this thread. Trivially constructible, so the slow
+// path needs no initialisation guard.
 struct carver {
   chunk_header* chunk[k_frame_classes];
   char* next[k_frame_classes];
   std::uint32_t left[k_frame_classes]; // blocks not yet carved from chunk[cls]
-  bool registered;
-  bool exited; // the thread-exit cleanup has run: nothing may stay uncarved any more
 };
 thread_local constinit carver tl_carver{};
 
-void give_back_uncarved(std::size_t cls) noexcept {
-  carver& c = tl_carver;
-  if (c.chunk[cls] != nullptr) {
-    chunk_header* old = c.chunk[cls];
-    const std::uint32_t left = c.left[cls];
-    c.chunk[cls] = nullptr;
-    c.left[cls] = 0;
-    if (left != 0) {
-      give_back(old, left);
-    }
-  }
-}
+// Set by the thread-exit cleanup: the lists are closed (no batches in or out) and nothing
+// may stay uncarved any more.
+thread_local constinit bool tl_exited = false;
 
-struct carver_cleanup {
-  ~carver_cleanup() {
-    for (std::size_t cls = 0; cls < k_frame_classes; ++cls) {
-      give_back_uncarved(cls);
-    }
-    tl_carver.exited = true;
-  }
-};
-
-// Empties the calling thread's free lists when the thread exits, and closes them.
-struct frame_cache_cleanup {
-  ~frame_cache_cleanup() {
+// At thread exit: gives the lists' blocks and the uncarved ones back to their chunks, and
+// closes the lists (room 0, still opened, so they are never reopened).
+struct thread_cleanup {
+  ~thread_cleanup() {
+    tl_exited = true;
     frame_cache& cache = tl_frame_cache;
-    tl_lists_closed = true;
+    carver& c = tl_carver;
     for (std::size_t cls = 0; cls < k_frame_classes; ++cls) {
       give_back_list(cache.heads[cls]);
       cache.heads[cls] = nullptr;
       cache.room[cls] = 0;
+      if (c.left[cls] != 0) {
+        give_back(c.chunk[cls], c.left[cls]);
+        c.left[cls] = 0;
+      }
     }
   }
 };
 
-// Opens the calling thread's lists on its first use of them, registering the cleanup that
-// empties and closes them when the thread exits.
-void open_lists(frame_cache& cache) {
-  thread_local frame_cache_cleanup cleanup;
+// Opens the calling thread's lists on its first allocation or free of a cached size,
+// registering the thread-exit cleanup. Every carve comes after it.
+void open_lists(frame_cache& cache) noexcept {
+  thread_local thread_cleanup cleanup;
   cache.opened = true;
   for (std::uint32_t& room : cache.room) {
     room = k_frame_cache_limit;
@@ -236,7 +217,7 @@ void* allocate_frame_slow(std::size_t cls) {
   if (!cache.opened) {
     open_lists(cache);
   }
-  if (!tl_lists_closed) {
+  if (!tl_exited) {
     if (free_block* batch = take_batch(cls)) {
       // The list is empty (that is why we are here), so it has room for a whole batch.
       cache.heads[cls] = batch->next;
@@ -246,13 +227,8 @@ void* allocate_frame_slow(std::size_t cls) {
   }
   carver& c = tl_carver;
   if (c.left[cls] == 0) {
-    if (!c.registered) {
-      thread_local carver_cleanup cleanup;
-      c.registered = true;
-    }
-    give_back_uncarved(cls); // nothing left to carve in the old chunk: releases nothing
     chunk_header* chunk = new_chunk(); // throws std::bad_alloc
-    if (c.exited) {
+    if (tl_exited) {
       // A frame made during this thread's exit, after the cleanup: a chunk of its own,
       // freed when this one block comes back.
       // relaxed: the chunk is this thread's alone until it hands out the block.
@@ -276,16 +252,11 @@ void* allocate_frame_slow(std::size_t cls) {
 void deallocate_frame_slow(void* p, std::size_t cls) noexcept {
   frame_cache& cache = tl_frame_cache;
   if (!cache.opened) {
-    try {
-      open_lists(cache);
-    } catch (...) {
-      give_back(chunk_of(p), 1); // no memory for the thread-exit registration
-      return;
-    }
+    open_lists(cache);
     deallocate_frame(p, (cls + 1) * k_frame_granule);
     return;
   }
-  if (tl_lists_closed) {
+  if (tl_exited) {
     give_back(chunk_of(p), 1); // the thread is exiting
     return;
   }

@@ -8,9 +8,8 @@
 // that frees more than it allocates moves half of a full list to a shared depot, where a
 // thread whose list is empty takes it; beyond the depot's cap, blocks go back to their
 // chunks, which go back to the heap once all their blocks are back
-// (runtime/frame_allocator.cpp). ASan
-// builds bypass the lists so that a use of a freed frame is reported instead of hidden by
-// reuse.
+// (runtime/frame_allocator.cpp). ASan builds bypass the lists so that a use of a freed
+// frame is reported instead of hidden by reuse.
 //
 // Chosen over oneTBB's scalable_malloc by measurement: see bench/frame_alloc_bench.cpp
 // and docs/design.md ("Frame allocation").
@@ -35,8 +34,8 @@ struct free_block {
 // thread_local initialisation guard. `room` counts how many more blocks a class may cache;
 // it starts at 0, so a thread's first free takes the slow path, which registers the
 // thread-exit cleanup and opens the cache. The cleanup closes it again (room 0, still
-// opened, so it is never reopened), and frees after it go to the heap. The fast path of a
-// free thus tests one counter.
+// opened, so it is never reopened), and frees after it go back to their chunks. The fast
+// path of a free thus tests one counter.
 struct frame_cache {
   free_block* heads[k_frame_classes];
   std::uint32_t room[k_frame_classes];
@@ -45,13 +44,14 @@ struct frame_cache {
 
 inline thread_local constinit frame_cache tl_frame_cache{};
 
-/// Slow path of allocate_frame, when the class's list is empty: carves a block from this
-/// thread's chunk of that class (runtime/frame_allocator.cpp). Throws std::bad_alloc.
+/// Slow path of allocate_frame, when the class's list is empty: refills the list with a
+/// batch from the shared depot, else carves a block from this thread's chunk of that class
+/// (runtime/frame_allocator.cpp). Throws std::bad_alloc.
 void* allocate_frame_slow(std::size_t cls);
 
 /// Slow path of deallocate_frame, when the class has no room: opens the cache on the
-/// thread's first free (registering its thread-exit cleanup), else gives p back to its
-/// chunk.
+/// thread's first free (registering its thread-exit cleanup); else, the list being full,
+/// moves p and half the list to the depot; during thread exit, gives p back to its chunk.
 void deallocate_frame_slow(void* p, std::size_t cls) noexcept;
 
 /// Allocates a coroutine frame of n bytes. Throws std::bad_alloc on exhaustion.
