@@ -1,6 +1,7 @@
 #include "event_count.hpp"
 
 #include <climits>
+#include <ctime>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -11,8 +12,8 @@ namespace {
 // std::atomic<uint32_t> is a plain 32-bit word, which is what the futex syscall takes.
 static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
 
-void futex_wait(std::atomic<std::uint32_t>* addr, std::uint32_t expected) noexcept {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+void futex_wait(std::atomic<std::uint32_t>* addr, std::uint32_t expected, const timespec* timeout = nullptr) noexcept {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAIT_PRIVATE, expected, timeout, nullptr, 0);
 }
 
 /// Returns how many sleepers it woke.
@@ -29,6 +30,22 @@ void event_count::wait(std::uint32_t key) noexcept {
     futex_wait(&m_epoch, key);
   }
   // relaxed: only a count; the epoch change above is what we synchronised on.
+  m_waiters.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void event_count::wait_for(std::uint32_t key, std::chrono::nanoseconds timeout) noexcept {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // acquire: as in wait().
+  while (m_epoch.load(std::memory_order_acquire) == key) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::nanoseconds::zero()) {
+      break;
+    }
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    futex_wait(&m_epoch, key, &ts);
+  }
+  // relaxed: only a count, as in wait().
   m_waiters.fetch_sub(1, std::memory_order_relaxed);
 }
 

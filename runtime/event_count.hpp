@@ -13,6 +13,7 @@
 // The waiter count is kept in scheduler_signals::sleepers, where inline code reads it.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 namespace weft::detail {
@@ -39,6 +40,9 @@ public:
 
   /// Sleeps until the epoch moves past key (returns at once if it already has).
   void wait(std::uint32_t key) noexcept;
+
+  /// As wait(), but returns after `timeout` at the latest.
+  void wait_for(std::uint32_t key, std::chrono::nanoseconds timeout) noexcept;
 
   /// For a waiter that waited elsewhere (the I/O poller, in the reactor): ends the wait
   /// that prepare_wait() announced.

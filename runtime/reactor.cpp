@@ -26,9 +26,10 @@ void reactor::stop() noexcept {
   m_io.stop();
 }
 
-std::size_t reactor::run_guarded(std::size_t (asio::io_context::*run)()) noexcept {
+template <class Run>
+std::size_t reactor::run_guarded(Run run) noexcept {
   try {
-    return (m_io.*run)();
+    return run(m_io);
   } catch (...) {
     // Only a handler posted by a user can throw (weft's own do not). Report it as an
     // exception escaping a detached task would be, and go on.
@@ -37,10 +38,17 @@ std::size_t reactor::run_guarded(std::size_t (asio::io_context::*run)()) noexcep
   }
 }
 
-std::size_t reactor::poll() noexcept { return run_guarded(&asio::io_context::poll); }
+std::size_t reactor::poll() noexcept {
+  return run_guarded([](asio::io_context& io) { return io.poll(); });
+}
 
 std::size_t reactor::wait_and_poll() noexcept {
-  const std::size_t ran = run_guarded(&asio::io_context::run_one);
+  const std::size_t ran = run_guarded([](asio::io_context& io) { return io.run_one(); });
+  return ran + poll();
+}
+
+std::size_t reactor::wait_and_poll_for(std::chrono::nanoseconds timeout) noexcept {
+  const std::size_t ran = run_guarded([timeout](asio::io_context& io) { return io.run_one_for(timeout); });
   return ran + poll();
 }
 

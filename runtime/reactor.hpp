@@ -73,6 +73,8 @@ public:
   /// Blocks until a handler has run (an I/O or timer completion, or interrupt()), then
   /// runs the others that are ready. Returns how many ran.
   std::size_t wait_and_poll() noexcept;
+  /// As wait_and_poll(), but returns after `timeout` at the latest.
+  std::size_t wait_and_poll_for(std::chrono::nanoseconds timeout) noexcept;
   /// Makes a blocked wait_and_poll() return (posts an empty handler).
   void interrupt() noexcept;
 
@@ -133,7 +135,9 @@ private:
   op_shard& shard_for_new_op(pending_op_node& node) noexcept;
   static void link_op(op_shard& shard, pending_op_node& node) noexcept; // shard.lock held
 
-  std::size_t run_guarded(std::size_t (asio::io_context::*run)()) noexcept;
+  // Runs run(m_io), reporting an exception a user's handler throws.
+  template <class Run>
+  std::size_t run_guarded(Run run) noexcept;
 
   scheduler& m_sched;
   // Default concurrency hint: several workers run it, and Asio must wake another of them

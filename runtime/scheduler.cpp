@@ -19,6 +19,14 @@
 #include <exception>
 
 namespace weft::detail {
+namespace {
+
+// Steal pacing goes up to one steal attempt in 2^4 = 16 search rounds.
+constexpr unsigned k_max_steal_pacing = 4;
+// How long a worker at full pacing sleeps while other deques still hold work.
+constexpr std::chrono::nanoseconds k_paced_out_park = std::chrono::microseconds(200);
+
+} // namespace
 
 worker::worker(scheduler& sched, unsigned index) : m_sched(sched), m_rng(0x9e3779b9u * (index + 1)) {
   m_context.sched = &sched;
@@ -74,11 +82,13 @@ void* worker::next_task() noexcept {
   return search();
 }
 
-std::size_t worker::run_reactor(bool block) noexcept {
+std::size_t worker::run_reactor(bool block, std::chrono::nanoseconds limit) noexcept {
   // Completions push their tasks onto our deque without waking anyone: we run them next.
   // Only a batch worth sharing wakes a sleeper (as Tokio's driver does).
   m_context.in_reactor = true;
-  const std::size_t ran = block ? m_sched.io.wait_and_poll() : m_sched.io.poll();
+  const std::size_t ran = !block                                   ? m_sched.io.poll()
+                          : limit == std::chrono::nanoseconds::max() ? m_sched.io.wait_and_poll()
+                                                                     : m_sched.io.wait_and_poll_for(limit);
   m_context.in_reactor = false;
   if (m_context.deque.size_approx() > 1 && wake_for_local_work_wanted(m_sched.signals)) {
     wake_for_local_work(m_context);
@@ -142,6 +152,13 @@ void* worker::search() noexcept {
     const bool futile = std::chrono::steady_clock::now() - m_last_steal < k_worth_a_steal;
     m_futile_steals = futile ? m_futile_steals + 1 : 0;
     m_last_steal = {};
+    if (!futile) {
+      m_search_round = 0;
+    }
+    // else the search goes on where the steal interrupted it: a victim whose deque always
+    // holds tiny tasks must not keep us in the first, busiest rounds.
+  } else {
+    m_search_round = 0;
   }
   set_activity(worker_activity::searching);
   void* item = search_or_exit();
@@ -152,17 +169,21 @@ void* worker::search() noexcept {
 void* worker::search_or_exit() noexcept {
   for (;;) {
     const unsigned rounds = m_sched.spin_rounds();
-    for (unsigned round = 0; round < rounds; ++round) {
+    for (; m_search_round < rounds; ++m_search_round) {
+      const unsigned round = m_search_round;
       if (void* item = m_sched.injection.try_pop()) {
         worker_counters::bump(m_context.counters.injected_taken);
         return item;
       }
       // After futile steals, steal on every 2nd, 4th, ... 16th round only.
-      const unsigned steal_every_mask = (1u << std::min(m_futile_steals / 4, 4u)) - 1;
-      if ((round & steal_every_mask) == 0) {
+      if (m_rounds_until_steal == 0) {
+        m_rounds_until_steal = (1u << std::min(m_futile_steals / 4, k_max_steal_pacing)) - 1;
         if (void* item = try_steal()) {
+          ++m_search_round;
           return item;
         }
+      } else {
+        --m_rounds_until_steal;
       }
       // Completions the reactor has ready become our tasks (unless the poller runs them).
       if (!m_sched.poller_present() && run_reactor(false) > 0) {
@@ -184,6 +205,7 @@ void* worker::search_or_exit() noexcept {
         std::this_thread::yield();
       }
     }
+    m_search_round = 0;
     if (void* item = park_or_find()) {
       return item;
     }
@@ -221,10 +243,18 @@ void* worker::park_or_find() noexcept {
     withdraw();
     return m_sched.injection.try_pop();
   }
+  // At full steal pacing, work on the other deques has been too small to be worth
+  // stealing for a while: sleep, but only for a while, in case it grows.
+  const bool paced_out = m_futile_steals / 4 >= k_max_steal_pacing;
+  bool others_have_work = false;
   for (unsigned i = 0; i < m_sched.worker_count(); ++i) {
     if (i != m_context.index && m_sched.worker_at(i).has_local_work()) {
-      withdraw();
-      return try_steal();
+      if (!paced_out) {
+        withdraw();
+        return try_steal();
+      }
+      others_have_work = true;
+      break;
     }
   }
   if (poller && m_sched.idle.notified_since(key)) {
@@ -236,14 +266,19 @@ void* worker::park_or_find() noexcept {
   m_sched.parked.fetch_add(1, std::memory_order_seq_cst);
   m_sched.on_worker_parking();
   void* item = nullptr;
+  const auto limit = others_have_work ? k_paced_out_park : std::chrono::nanoseconds::max();
   if (poller) {
     set_activity(worker_activity::polling);
-    run_reactor(true);
+    run_reactor(true, limit);
     m_sched.stop_polling();
     m_sched.idle.finish_wait();
   } else {
     set_activity(worker_activity::parked);
-    m_sched.idle.wait(key);
+    if (others_have_work) {
+      m_sched.idle.wait_for(key, limit);
+    } else {
+      m_sched.idle.wait(key);
+    }
   }
   set_activity(worker_activity::searching);
   m_sched.parked.fetch_sub(1, std::memory_order_seq_cst);

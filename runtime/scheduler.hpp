@@ -56,7 +56,8 @@ private:
   void set_activity(worker_activity a) noexcept;
   void* try_steal() noexcept;
   void* park_or_find() noexcept;
-  std::size_t run_reactor(bool block) noexcept;
+  // block: wait for a completion, for at most `limit`.
+  std::size_t run_reactor(bool block, std::chrono::nanoseconds limit = std::chrono::nanoseconds::max()) noexcept;
   void maybe_poll_io() noexcept;
   std::uint32_t next_random() noexcept;
 
@@ -71,6 +72,12 @@ private:
   // cache lines they sit on, away from a busy owner.
   std::chrono::steady_clock::time_point m_last_steal{};
   unsigned m_futile_steals = 0;
+  // Search rounds to let pass before the next steal attempt. Kept across searches, so that
+  // a victim that always has work (a large gather of tiny children) is paced too.
+  unsigned m_rounds_until_steal = 0;
+  // The search round we are in (search_or_exit); a search after a futile steal goes on
+  // from there instead of starting over.
+  unsigned m_search_round = 0;
 };
 
 class scheduler {
