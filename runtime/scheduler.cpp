@@ -25,6 +25,9 @@ namespace {
 constexpr unsigned k_max_steal_pacing = 4;
 // How long a worker at full pacing sleeps while other deques still hold work.
 constexpr std::chrono::nanoseconds k_paced_out_park = std::chrono::microseconds(200);
+// Work a steal brings must last this long to be worth the steal: moving a task between
+// cores costs a few cache misses on each side, ~1 us here.
+constexpr auto k_worth_a_steal = std::chrono::microseconds(2);
 
 } // namespace
 
@@ -116,6 +119,13 @@ bool worker::pause_chain() noexcept {
   return m_sched.injection.size_approx() != 0;
 }
 
+void worker::handoff_after_steal() noexcept {
+  m_context.judging_steal = false;
+  m_handed_off_early = std::chrono::steady_clock::now() - m_last_steal < k_worth_a_steal;
+}
+
+void handoff_after_steal(worker_context& w) noexcept { w.sched->worker_at(w.index).handoff_after_steal(); }
+
 bool chain_pause_wanted(worker_context& w) noexcept {
   return w.sched->worker_at(w.index).pause_chain();
 }
@@ -137,6 +147,7 @@ void* worker::try_steal() noexcept {
     if (m_sched.worker_at(victim).context().deque.steal(item)) {
       worker_counters::bump(m_context.counters.steals);
       m_last_steal = std::chrono::steady_clock::now();
+      m_context.judging_steal = true;
       return item;
     }
   }
@@ -148,10 +159,11 @@ void* worker::search() noexcept {
   if (m_last_steal != std::chrono::steady_clock::time_point{}) {
     // Our deque is empty again: was the work the last steal brought worth a steal? Moving
     // a task between cores costs a few cache misses on each side, ~1 us here.
-    constexpr auto k_worth_a_steal = std::chrono::microseconds(2);
-    const bool futile = std::chrono::steady_clock::now() - m_last_steal < k_worth_a_steal;
+    const bool futile = m_handed_off_early || std::chrono::steady_clock::now() - m_last_steal < k_worth_a_steal;
     m_futile_steals = futile ? m_futile_steals + 1 : 0;
     m_last_steal = {};
+    m_handed_off_early = false;
+    m_context.judging_steal = false;
     if (!futile) {
       m_search_round = 0;
     }

@@ -46,6 +46,9 @@ public:
   /// loop would; true if work from outside the pool is waiting.
   bool pause_chain() noexcept;
 
+  /// See note_handoff() in worker_context.hpp.
+  void handoff_after_steal() noexcept;
+
   // Tasks that yielded: run after the deque is empty. Owner only.
   std::deque<void*> yielded;
 
@@ -72,6 +75,8 @@ private:
   // cache lines they sit on, away from a busy owner.
   std::chrono::steady_clock::time_point m_last_steal{};
   unsigned m_futile_steals = 0;
+  // The last steal's work ended in a hand-off to a waiting task too soon to be worth it.
+  bool m_handed_off_early = false;
   // Search rounds to let pass before the next steal attempt. Kept across searches, so that
   // a victim that always has work (a large gather of tiny children) is paced too.
   unsigned m_rounds_until_steal = 0;

@@ -57,6 +57,7 @@ struct completion_counter {
     // acq_rel: release publishes these children's results; the last arrival's acquire
     // sees every other child's result before it resumes the awaiter.
     if (remaining.fetch_sub(children, std::memory_order_acq_rel) == children) {
+      note_handoff();
       return continuation;
     }
     return std::noop_coroutine();

@@ -188,6 +188,7 @@ private:
       schedule_from_worker(n->handle);
       n = next;
     }
+    note_handoff();
     return first->handle;
   }
 };

@@ -65,12 +65,29 @@ struct worker_context {
   // Tasks left to run (from the loop or a gather chain) before the next look at the
   // reactor and the injection queue. Owner only.
   std::uint32_t tasks_until_look = k_tasks_between_looks;
+  // Set when this worker steals, cleared by the next search or by the first task this
+  // worker hands off to a waiting one (note_handoff below). Owner only.
+  bool judging_steal = false;
   worker_counters counters;
 };
 
 /// The worker running on this thread, or null on threads outside every pool.
 /// Read it afresh after each suspension: a coroutine may resume on another worker.
 inline thread_local constinit worker_context* tl_worker = nullptr;
+
+/// Records that the work a steal brought ended in a hand-off (see note_handoff). Compiled.
+void handoff_after_steal(worker_context& w) noexcept;
+
+/// Called where a finished task resumes a task that was waiting for it (the last gather
+/// arrival, a join's waiter). After a steal, that is where the stolen work ends and the
+/// waiter's begins: steal pacing judges the steal by the time up to here, so that a tiny
+/// stolen task whose waiter then runs long on the thief does not count as worth stealing
+/// (docs/design.md, "Parking and wake-up").
+inline void note_handoff() noexcept {
+  if (worker_context* w = tl_worker; w != nullptr && WEFT_UNLIKELY(w->judging_steal)) {
+    handoff_after_steal(*w);
+  }
+}
 
 /// Wakes a sleeping worker because this worker pushed work it could share. Compiled.
 void wake_for_local_work(worker_context& w) noexcept;
