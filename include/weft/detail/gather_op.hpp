@@ -60,13 +60,17 @@ public:
   gather_base& operator=(const gather_base&) = delete;
   ~gather_base() { m_on_cancel.uninstall(); }
 
-  bool await_ready() const {
-    bool all_valid = true;
-    derived().for_each([&](const auto& t) { all_valid = all_valid && t.valid(); });
-    if (!all_valid) {
-      throw invalid_task_error("weft::gather of an empty task (moved-from or spawned)");
+  bool await_ready() {
+    // Indexed loops over the children here and in await_suspend: one shape for every child
+    // type, which both compilers turn into a plain loop (a fold over the tuple cost clang
+    // ~1 ns per child here and ~1.6 in await_suspend).
+    const std::size_t n = derived().size();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!derived().handle_at(i)) {
+        throw invalid_task_error("weft::gather of an empty task (moved-from or spawned)");
+      }
     }
-    return derived().size() == 0;
+    return n == 0;
   }
 
   template <class Promise>
@@ -86,13 +90,13 @@ public:
     m_counter.child_at = &gather_base::child_at;
     m_counter.owner = this;
     const weft::source_location origin = parent != nullptr ? parent->origin() : weft::source_location{};
-    std::size_t index = 0;
-    derived().for_each([&](auto& t) {
-      t.handle().promise().set_counter(&m_counter, index++ == 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      promise_base* child = derived().child(i).promise;
+      child->set_counter(&m_counter, i == 0);
       if (parent != nullptr) {
-        t.handle().promise().own_cancellation().set_origin(origin, start_kind::gathered);
+        child->own_cancellation().set_origin(origin, start_kind::gathered);
       }
-    });
+    }
     m_on_cancel.install(parent);
     // The rest in one batch, last child first, so that child 1 is the newest item (the
     // chain takes it back next).
@@ -176,10 +180,6 @@ public:
   void for_each(Fn&& fn) {
     std::apply([&](auto&... t) { (fn(t), ...); }, m_tasks);
   }
-  template <class Fn>
-  void for_each(Fn&& fn) const {
-    std::apply([&](const auto&... t) { (fn(t), ...); }, m_tasks);
-  }
   std::coroutine_handle<> handle_at(std::size_t i) const noexcept { return m_children[i].handle; }
   gather_child child(std::size_t i) const noexcept { return m_children[i]; }
 
@@ -230,12 +230,6 @@ public:
   template <class Fn>
   void for_each(Fn&& fn) {
     for (auto& t : m_tasks) {
-      fn(t);
-    }
-  }
-  template <class Fn>
-  void for_each(Fn&& fn) const {
-    for (const auto& t : m_tasks) {
       fn(t);
     }
   }
