@@ -34,14 +34,14 @@ inline constexpr return_exceptions_t return_exceptions{};
 /// asyncio: gather(*aws). asyncio rethrows the first exception at once and leaves the
 /// other children running; weft waits for all first, so no child outlives a frame it uses.
 template <class... T>
-[[nodiscard]] detail::gather_tuple_awaitable<false, T...> gather(task<T>... tasks) {
+[[nodiscard]] detail::gather_tuple_awaitable<false, T...> gather(task<T>&&... tasks) {
   return detail::gather_tuple_awaitable<false, T...>{std::move(tasks)...};
 }
 
 /// As gather(tasks...), but gives a std::tuple of weft::outcome<T> and never throws a
 /// child's exception.
 template <class... T>
-[[nodiscard]] detail::gather_tuple_awaitable<true, T...> gather(return_exceptions_t, task<T>... tasks) {
+[[nodiscard]] detail::gather_tuple_awaitable<true, T...> gather(return_exceptions_t, task<T>&&... tasks) {
   return detail::gather_tuple_awaitable<true, T...>{std::move(tasks)...};
 }
 

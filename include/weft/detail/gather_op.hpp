@@ -160,7 +160,8 @@ private:
 template <bool Outcomes, class... T>
 class gather_tuple_awaitable : public gather_base<gather_tuple_awaitable<Outcomes, T...>> {
 public:
-  explicit gather_tuple_awaitable(task<T>... ts)
+  // By rvalue reference: each task moves once, from the caller's temporary into the tuple.
+  explicit gather_tuple_awaitable(task<T>&&... ts)
       : m_tasks(std::move(ts)...),
         m_children(std::apply([](auto&... t) { return std::array<gather_child, sizeof...(T)>{child_of(t)...}; },
                               m_tasks)) {}
