@@ -66,7 +66,7 @@ struct completion_counter {
   /// For a chain child that finished: the next child to run (taken back from this
   /// worker's deque), or, when the chain ends, what arrive() gives. Defined in
   /// task_promise.hpp, where a promise is complete.
-  std::coroutine_handle<> chain_step() noexcept;
+  [[gnu::always_inline]] std::coroutine_handle<> chain_step() noexcept;
 };
 
 /// Every k_tasks_between_looks tasks (counted with the worker loop's), a chain lets its

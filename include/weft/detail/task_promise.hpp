@@ -193,7 +193,7 @@ private:
   }
 };
 
-inline std::coroutine_handle<> completion_counter::chain_step() noexcept {
+[[gnu::always_inline]] inline std::coroutine_handle<> completion_counter::chain_step() noexcept {
   if (chain_next < size) {
     if (worker_context* w = tl_worker) {
       bool pause = false;
