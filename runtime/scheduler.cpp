@@ -119,6 +119,8 @@ bool worker::pause_chain() noexcept {
   return m_sched.injection.size_approx() != 0;
 }
 
+unsigned worker::steal_pacing() const noexcept { return std::min(m_futile_steals / 4, k_max_steal_pacing); }
+
 void worker::handoff_after_steal() noexcept {
   m_context.judging_steal = false;
   m_handed_off_early = std::chrono::steady_clock::now() - m_last_steal < k_worth_a_steal;
@@ -156,20 +158,20 @@ void* worker::try_steal() noexcept {
 }
 
 void* worker::search() noexcept {
+  // After a futile steal the search goes on where the steal interrupted it: a victim whose
+  // deque always holds tiny tasks must not keep us in the first, busiest rounds.
+  bool resume_search = false;
   if (m_last_steal != std::chrono::steady_clock::time_point{}) {
-    // Our deque is empty again: was the work the last steal brought worth a steal? Moving
-    // a task between cores costs a few cache misses on each side, ~1 us here.
+    // Our deque is empty again: was the work the last steal brought worth a steal? If it
+    // handed off to a waiting task, only the work up to the hand-off counts.
     const bool futile = m_handed_off_early || std::chrono::steady_clock::now() - m_last_steal < k_worth_a_steal;
     m_futile_steals = futile ? m_futile_steals + 1 : 0;
     m_last_steal = {};
     m_handed_off_early = false;
     m_context.judging_steal = false;
-    if (!futile) {
-      m_search_round = 0;
-    }
-    // else the search goes on where the steal interrupted it: a victim whose deque always
-    // holds tiny tasks must not keep us in the first, busiest rounds.
-  } else {
+    resume_search = futile;
+  }
+  if (!resume_search) {
     m_search_round = 0;
   }
   set_activity(worker_activity::searching);
@@ -189,7 +191,7 @@ void* worker::search_or_exit() noexcept {
       }
       // After futile steals, steal on every 2nd, 4th, ... 16th round only.
       if (m_rounds_until_steal == 0) {
-        m_rounds_until_steal = (1u << std::min(m_futile_steals / 4, k_max_steal_pacing)) - 1;
+        m_rounds_until_steal = (1u << steal_pacing()) - 1;
         if (void* item = try_steal()) {
           ++m_search_round;
           return item;
@@ -257,7 +259,7 @@ void* worker::park_or_find() noexcept {
   }
   // At full steal pacing, work on the other deques has been too small to be worth
   // stealing for a while: sleep, but only for a while, in case it grows.
-  const bool paced_out = m_futile_steals / 4 >= k_max_steal_pacing;
+  const bool paced_out = steal_pacing() == k_max_steal_pacing;
   bool others_have_work = false;
   for (unsigned i = 0; i < m_sched.worker_count(); ++i) {
     if (i != m_context.index && m_sched.worker_at(i).has_local_work()) {

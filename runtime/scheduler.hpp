@@ -58,6 +58,9 @@ private:
   void* search_or_exit() noexcept;
   void set_activity(worker_activity a) noexcept;
   void* try_steal() noexcept;
+  // 0 (steal every search round) up to k_max_steal_pacing (one round in 2^that), from
+  // the run of futile steals.
+  [[nodiscard]] unsigned steal_pacing() const noexcept;
   void* park_or_find() noexcept;
   // block: wait for a completion, for at most `limit`.
   std::size_t run_reactor(bool block, std::chrono::nanoseconds limit = std::chrono::nanoseconds::max()) noexcept;
