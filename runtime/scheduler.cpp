@@ -68,8 +68,7 @@ void* worker::next_task() noexcept {
   if (--m_context.tasks_until_look == 0) {
     m_context.tasks_until_look = k_tasks_between_looks;
     maybe_poll_io();
-    if (void* item = m_sched.injection.try_pop()) {
-      worker_counters::bump(m_context.counters.injected_taken);
+    if (void* item = take_injected()) {
       return item;
     }
   }
@@ -112,6 +111,28 @@ void worker::maybe_poll_io() noexcept {
     m_last_io_poll = now;
     run_reactor(false);
   }
+}
+
+void* worker::take_injected() noexcept {
+  // As Go's and Tokio's workers take from their global queues: a fair share of what is
+  // queued (so that other workers get some too), at most k_max_batch, and no more than
+  // our deque holds without growing (growth may throw; this must not).
+  constexpr std::size_t k_max_batch = 32;
+  const std::size_t share = m_sched.injection.size_approx() / m_sched.worker_count() + 1;
+  const auto room = static_cast<std::size_t>(std::max<std::int64_t>(m_context.deque.room(), 0)) + 1;
+  void* batch[k_max_batch];
+  const std::size_t n = m_sched.injection.take_batch(batch, std::min({share, k_max_batch, room}));
+  if (n == 0) {
+    return nullptr;
+  }
+  worker_counters::bump(m_context.counters.injected_taken, n);
+  if (n > 1) {
+    // Newest first, so that our pops (newest end) run them oldest first, as submitted.
+    m_context.deque.push_n(static_cast<std::int64_t>(n - 1),
+                           [&](std::int64_t i) { return batch[n - 1 - static_cast<std::size_t>(i)]; });
+    wake_after_local_push(m_context);
+  }
+  return batch[0];
 }
 
 bool worker::pause_chain() noexcept {
@@ -185,8 +206,7 @@ void* worker::search_or_exit() noexcept {
     const unsigned rounds = m_sched.spin_rounds();
     for (; m_search_round < rounds; ++m_search_round) {
       const unsigned round = m_search_round;
-      if (void* item = m_sched.injection.try_pop()) {
-        worker_counters::bump(m_context.counters.injected_taken);
+      if (void* item = take_injected()) {
         return item;
       }
       // After futile steals, steal on every 2nd, 4th, ... 16th round only.
@@ -255,7 +275,7 @@ void* worker::park_or_find() noexcept {
   }
   if (m_sched.injection.non_empty()) {
     withdraw();
-    return m_sched.injection.try_pop();
+    return take_injected();
   }
   // At full steal pacing, work on the other deques has been too small to be worth
   // stealing for a while: sleep, but only for a while, in case it grows.
@@ -338,12 +358,8 @@ scheduler::scheduler(runtime& owner, runtime_options options)
 scheduler::~scheduler() { shutdown(); }
 
 void scheduler::inject(void* item) {
-  {
-    std::lock_guard lock(m_accept_mutex);
-    if (!m_accepting) {
-      throw shutdown_error("weft: work submitted to a runtime that is shutting down or shut down");
-    }
-    injection.push(item);
+  if (!injection.push_if_open(item)) {
+    throw shutdown_error("weft: work submitted to a runtime that is shutting down or shut down");
   }
   wake_one();
 }
@@ -421,10 +437,7 @@ void scheduler::shutdown() {
     m_shutdown_cv.wait(lock, [this] { return m_shutdown_done; });
     return;
   }
-  {
-    std::lock_guard lock(m_accept_mutex);
-    m_accepting = false;
-  }
+  injection.close(); // outside submissions are refused from here on
   // relaxed: suspension points poll it; the timers it would miss are cancelled below.
   signals.stopping.store(true, std::memory_order_relaxed);
   io.close_timers();

@@ -58,6 +58,9 @@ private:
   void* search_or_exit() noexcept;
   void set_activity(worker_activity a) noexcept;
   void* try_steal() noexcept;
+  // Takes a batch from the injection queue: returns the oldest item, the rest go on our
+  // deque to run next in FIFO order (or be stolen). Null if the queue is empty.
+  void* take_injected() noexcept;
   // 0 (steal every search round) up to k_max_steal_pacing (one round in 2^that), from
   // the run of futile steals.
   [[nodiscard]] unsigned steal_pacing() const noexcept;
@@ -157,8 +160,6 @@ private:
   // sleeper on the event count interrupts the reactor instead.
   std::atomic<bool> m_poller_armed{false};
 
-  alignas(k_cache_line) std::mutex m_accept_mutex; // orders inject() against shutdown()'s refusal
-  bool m_accepting = true;   // guarded by m_accept_mutex
   std::atomic<bool> m_shutdown_started{false};
   std::atomic<bool> m_exit{false};
   std::mutex m_shutdown_mutex;

@@ -11,10 +11,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -87,6 +90,76 @@ TEST(Runtime, BlockingCallsOnAWorkerThrow) {
     co_return thrown;
   };
   EXPECT_EQ(rt.block_on(body(rt)), 3);
+}
+
+// Workers take outside submissions in batches onto their own deques. A batch must stay
+// within reach of the other workers: here one submitted task holds its worker until every
+// other submission has run, so whatever that worker took with it must be stolen.
+TEST(Runtime, OutsideSubmissionsTakenByABusyWorkerAreStolen) {
+  constexpr int k_small = 2000;
+  std::atomic<int> ran{0};
+  std::atomic<int> seen_by_holder{0};
+  {
+    weft::runtime rt({.workers = 2});
+    auto holder = [](std::atomic<int>& r, std::atomic<int>& seen) -> weft::task<void> {
+      const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (r.load(std::memory_order_acquire) < k_small && std::chrono::steady_clock::now() < limit) {
+        std::this_thread::yield(); // blocks its worker on purpose
+      }
+      seen.store(r.load(std::memory_order_acquire));
+      co_return;
+    };
+    auto small = [](std::atomic<int>& r) -> weft::task<void> {
+      r.fetch_add(1, std::memory_order_release);
+      co_return;
+    };
+    for (int round = 0; round < 5; ++round) {
+      ran.store(0);
+      seen_by_holder.store(0);
+      auto h = rt.spawn(holder(ran, seen_by_holder));
+      for (int i = 0; i < k_small; ++i) {
+        rt.spawn(small(ran)).detach();
+      }
+      rt.block_on([](weft::join_handle<void> hh) -> weft::task<void> { co_await hh; }(std::move(h)));
+      ASSERT_EQ(seen_by_holder.load(), k_small) << "round " << round << ": only these small tasks ran in 30 s "
+                                                   "while one worker was held";
+    }
+  }
+}
+
+// Many outside threads submitting at once: every task runs exactly once (the queue is
+// taken in batches under a spin lock; the submitters contend on it with the workers).
+TEST(Runtime, ConcurrentOutsideSubmittersLoseNothing) {
+  constexpr int k_threads = 4;
+  constexpr int k_each = (WEFT_TSAN || WEFT_ASAN) ? 5'000 : 50'000;
+  std::vector<std::atomic<std::uint8_t>> ran(static_cast<std::size_t>(k_threads) * k_each);
+  std::atomic<int> finished{0};
+  {
+    weft::runtime rt({.workers = 2});
+    std::vector<std::thread> submitters;
+    for (int t = 0; t < k_threads; ++t) {
+      submitters.emplace_back([&, t] {
+        for (int i = 0; i < k_each; ++i) {
+          rt.spawn([](std::atomic<std::uint8_t>& slot, std::atomic<int>& f) -> weft::task<void> {
+            slot.fetch_add(1, std::memory_order_relaxed);
+            f.fetch_add(1, std::memory_order_release);
+            co_return;
+          }(ran[static_cast<std::size_t>(t) * k_each + static_cast<std::size_t>(i)], finished)).detach();
+        }
+      });
+    }
+    for (auto& s : submitters) {
+      s.join();
+    }
+    const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (finished.load(std::memory_order_acquire) < k_threads * k_each && std::chrono::steady_clock::now() < limit) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(finished.load(), k_threads * k_each) << "submitted tasks never ran: a lost wake-up or item";
+  }
+  for (auto& r : ran) {
+    ASSERT_EQ(r.load(), 1);
+  }
 }
 
 TEST(Runtime, ShutdownWithPendingWorkUnwindsIt) {

@@ -138,6 +138,15 @@ public:
     return true;
   }
 
+  /// Owner only. How many items push_n can take without growing the ring (a lower bound).
+  [[nodiscard]] std::int64_t room() const noexcept {
+    // relaxed: only the owner writes m_bottom and m_ring; m_top read relaxed is a lower
+    // bound of the real top (it only grows), so the result can only be too small.
+    const std::int64_t b = m_bottom.load(std::memory_order_relaxed);
+    const std::int64_t t = m_top.load(std::memory_order_relaxed);
+    return m_ring.load(std::memory_order_relaxed)->mask + 1 - (b - t);
+  }
+
   /// Any thread. Approximate number of items (exact when no operation is in flight).
   [[nodiscard]] std::int64_t size_approx() const noexcept {
     // acquire on both: a caller that sees a non-empty deque will go on to steal, whose own
