@@ -47,22 +47,31 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 
 results="$report_dir/http_results.txt"
 : >"$results"
+configs=("weft 1" "weft 2" "asio 1" "asio 2")
 for pinned in yes no; do
   [ "$pinned" = yes ] && [ "$cpus" -lt 2 ] && continue
   for conns in 64 256; do
-    for config in "weft 1" "weft 2" "asio 1" "asio 2"; do
-      set -- $config
-      impl="$1"; n="$2"
-      if [ "$impl" = weft ]; then cmd=("$weft_server" --workers "$n"); else cmd=("$asio_server" --threads "$n"); fi
-      rps_list=(); cpu_list=(); errs=0
-      for _ in $(seq 1 "$reps"); do
+    # Repetitions interleave the configurations (weft 1, weft 2, asio 1, asio 2, then
+    # again), so that a slow phase of a shared host lands on all of them, not on the
+    # repetitions of one: this host swings between about 110k and 140k requests/s for
+    # every server alike.
+    declare -A rps_lists=() cpu_lists=() err_counts=()
+    for _ in $(seq 1 "$reps"); do
+      for config in "${configs[@]}"; do
+        set -- $config
+        impl="$1"; n="$2"
+        if [ "$impl" = weft ]; then cmd=("$weft_server" --workers "$n"); else cmd=("$asio_server" --threads "$n"); fi
         read -r rps cpu e < <(run_one "$pinned" "$conns" "${cmd[@]}")
-        rps_list+=("$rps"); cpu_list+=("$cpu"); errs=$((errs + e))
+        rps_lists[$config]+="$rps "; cpu_lists[$config]+="$cpu "; err_counts[$config]=$(( ${err_counts[$config]:-0} + e ))
       done
-      rps_med="$(printf '%s\n' "${rps_list[@]}" | median)"
-      cpu_med="$(printf '%s\n' "${cpu_list[@]}" | median)"
-      echo "$pinned $conns $impl $n $rps_med $cpu_med $errs ${rps_list[*]}" | tee -a "$results"
     done
+    for config in "${configs[@]}"; do
+      set -- $config
+      rps_med="$(printf '%s\n' ${rps_lists[$config]} | median)"
+      cpu_med="$(printf '%s\n' ${cpu_lists[$config]} | median)"
+      echo "$pinned $conns $1 $2 $rps_med $cpu_med ${err_counts[$config]} ${rps_lists[$config]}" | tee -a "$results"
+    done
+    unset rps_lists cpu_lists err_counts
   done
 done
 
@@ -71,7 +80,8 @@ done
 {
   echo "## HTTP: examples/http_server (weft) vs plain Asio, wrk on loopback"
   echo
-  echo "Measured $(date -u +%Y-%m-%d) on $cpus CPUs; wrk -t1, GET /hello, ${duration}s runs, median of $reps."
+  echo "Measured $(date -u +%Y-%m-%d) on $cpus CPUs; wrk -t1, GET /hello, ${duration}s runs, median of $reps"
+  echo "(the configurations of a cell take turns, one run each per round)."
   echo "CPU/req is the server's utime+stime per request (µs). Ratios: weft / best Asio configuration of the cell."
   echo
   echo "| pinned | conns | server | req/s | CPU/req µs | errors | req/s ratio | CPU/req ratio |"
