@@ -1,6 +1,8 @@
 // Combinators:
 //   gather       - co_await gather(N trivial tasks), beside oneTBB task_group run x N +
-//                  wait; per child. The report also sets it against spawn_join (weft).
+//                  wait; per child. The report also sets it against spawn_join (weft) and
+//                  against its by-hand twin: the same N children spawned one by one and
+//                  joined in reverse order, the code a gather replaces.
 //   wait_first   - spawn N tasks, then wait(first_completed) in a loop until all are
 //                  done; per completion.
 //   as_completed - as_completed over N handles; per completion.
@@ -88,6 +90,22 @@ weft::task<long> gather_vector_repeated(long n, long reps) {
   co_return sum;
 }
 
+// The by-hand twin: spawn every child, then join them newest first (so that each join
+// takes its child back from the deque, as gather's own chain does).
+weft::task<long> by_hand_repeated(long n, long reps) {
+  long sum = 0;
+  std::vector<weft::join_handle<int>> handles(static_cast<std::size_t>(n));
+  for (long r = 0; r < reps; ++r) {
+    for (long i = 0; i < n; ++i) {
+      handles[static_cast<std::size_t>(i)] = weft::spawn(trivial(static_cast<int>(i)));
+    }
+    for (long i = n - 1; i >= 0; --i) {
+      sum += co_await handles[static_cast<std::size_t>(i)];
+    }
+  }
+  co_return sum;
+}
+
 weft::task<long> gather_repeated(long n, long reps) {
   switch (n) {
   case 2:
@@ -123,6 +141,15 @@ void register_gather(const options& opt) {
         if (bytes > 0) {
           state.counters["bytes_per_pending_child"] = bytes;
         }
+      });
+      add(bench_name("gather", "by_hand", {{"children", n}}, w), [=](benchmark::State& state) {
+        weft::runtime rt({.workers = w});
+        long got = 0;
+        for (auto _ : state) {
+          got = rt.block_on(by_hand_repeated(n, reps));
+        }
+        verify(state, got, want);
+        set_tasks(state, tasks);
       });
       add(bench_name("gather", "tbb", {{"children", n}}, w), [=](benchmark::State& state) {
         tbb::task_arena arena(static_cast<int>(w));
@@ -201,8 +228,8 @@ void register_as_completed(const options& opt) {
 workload gather_workload() {
   return {"gather",
           "co_await gather(N trivial tasks), the variadic form for N = 2 and 16 and the vector form above (oneTBB "
-          "twin: task_group run x N, wait, into a reused array); per child, repeated to 100,000 children per "
-          "iteration",
+          "twin: task_group run x N, wait, into a reused array; by-hand twin: the same N children spawned one by one, "
+          "then joined newest first); per child, repeated to 100,000 children per iteration",
           register_gather, "spawn_join"};
 }
 workload wait_first_workload() {

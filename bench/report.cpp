@@ -20,7 +20,13 @@ struct row {
   unsigned workers = 0;
   const measured* weft = nullptr;
   const measured* base = nullptr; // tbb or asio
+  // weft doing the same work by hand, where a workload has such a twin (gather: spawn N,
+  // then join N): what the combinator costs over the code it replaces.
+  const measured* by_hand = nullptr;
 };
+
+// The impl name of a by_hand twin.
+constexpr const char* k_by_hand_impl = "by_hand";
 
 struct table {
   std::string workload, description, args, base_impl, compare_to;
@@ -74,6 +80,8 @@ std::vector<table> build_tables(const std::vector<measured>& results) {
           r.workers = m.workers;
           if (m.impl == "weft") {
             r.weft = &m;
+          } else if (m.impl == k_by_hand_impl) {
+            r.by_hand = &m;
           } else {
             t.base_impl = m.impl;
             r.base = &m;
@@ -163,11 +171,18 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, const s
     if (compare) {
       out << " weft / " << t.compare_to << " (ns/task) |";
     }
+    const bool by_hand = std::any_of(t.rows.begin(), t.rows.end(), [](const row& r) { return r.by_hand != nullptr; });
+    if (by_hand) {
+      out << " weft / by hand |";
+    }
     out << " steals/iter |\n|---|---|---|---|---|---|";
     if (has_serial) {
       out << "---|---|---|";
     }
     if (compare) {
+      out << "---|";
+    }
+    if (by_hand) {
       out << "---|";
     }
     out << "---|\n";
@@ -192,6 +207,9 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, const s
             << (ok(r.weft) && r.weft->tasks > 0 && other > 0 ? fmt("%.2f", r.weft->median() * 1e9 / r.weft->tasks / other)
                                                               : "–")
             << " |";
+      }
+      if (by_hand) {
+        out << " " << (ok(r.weft) && ok(r.by_hand) ? fmt("%.2f", r.weft->median() / r.by_hand->median()) : "–") << " |";
       }
       const auto it = ok(r.weft) ? r.weft->counters.find("steals") : std::map<std::string, double>::const_iterator{};
       out << " " << (ok(r.weft) && it != r.weft->counters.end() ? fmt("%.0f", it->second) : "–") << " |\n";
