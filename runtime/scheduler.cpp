@@ -137,7 +137,13 @@ void* worker::take_injected() noexcept {
 
 bool worker::pause_chain() noexcept {
   maybe_poll_io(); // completions land on our deque, above the chain's next child
-  return m_sched.injection.size_approx() != 0;
+  if (m_sched.injection.size_approx() == 0) {
+    return false;
+  }
+  // The chain just reset the countdown it shares with the loop: without this, the loop
+  // would run 61 more tasks before it took the outside work the chain paused for.
+  m_context.tasks_until_look = 1;
+  return true;
 }
 
 unsigned worker::steal_pacing() const noexcept { return std::min(m_futile_steals / 4, k_max_steal_pacing); }
