@@ -24,17 +24,24 @@ long futex_wake(std::atomic<std::uint32_t>* addr, int count) noexcept {
 } // namespace
 
 void event_count::wait(std::uint32_t key) noexcept {
+  // seq_cst: the sleeper's write in the Dekker pair with notify_one()'s read of m_on_futex
+  // after its epoch bump: either it sees us and calls futex_wake, or our futex_wait,
+  // which compares the epoch after this, sees the new epoch and returns at once.
+  m_on_futex.fetch_add(1, std::memory_order_seq_cst);
   // acquire: pairs with the notifier's seq_cst bump of the epoch; spurious returns from
   // the futex (signals, EAGAIN) loop back here.
   while (m_epoch.load(std::memory_order_acquire) == key) {
     futex_wait(&m_epoch, key);
   }
-  // relaxed: only a count; the epoch change above is what we synchronised on.
+  // relaxed: only counts; the epoch change above is what we synchronised on.
+  m_on_futex.fetch_sub(1, std::memory_order_relaxed);
   m_waiters.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void event_count::wait_for(std::uint32_t key, std::chrono::nanoseconds timeout) noexcept {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // seq_cst: as in wait().
+  m_on_futex.fetch_add(1, std::memory_order_seq_cst);
   // acquire: as in wait().
   while (m_epoch.load(std::memory_order_acquire) == key) {
     const auto left = deadline - std::chrono::steady_clock::now();
@@ -45,7 +52,8 @@ void event_count::wait_for(std::uint32_t key, std::chrono::nanoseconds timeout) 
     const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
     futex_wait(&m_epoch, key, &ts);
   }
-  // relaxed: only a count, as in wait().
+  // relaxed: only counts, as in wait().
+  m_on_futex.fetch_sub(1, std::memory_order_relaxed);
   m_waiters.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -57,6 +65,13 @@ event_count::notify_result event_count::notify_one() noexcept {
   }
   // seq_cst: a waiter that read the old epoch in prepare_wait() sees it change.
   m_epoch.fetch_add(1, std::memory_order_seq_cst);
+  // seq_cst: our read in the Dekker pair with wait()'s increment. The announced waiters
+  // may all be elsewhere (the I/O poller, or on their way to the futex, where they will
+  // see the new epoch): then no system call. A burst of outside submissions while the
+  // poller is in the reactor made one futex_wake per submission.
+  if (m_on_futex.load(std::memory_order_seq_cst) == 0) {
+    return notify_result::woke_nobody;
+  }
   return futex_wake(&m_epoch, 1) > 0 ? notify_result::woke_sleeper : notify_result::woke_nobody;
 }
 

@@ -71,6 +71,9 @@ public:
 private:
   std::atomic<std::uint32_t>& m_waiters;
   std::atomic<std::uint32_t> m_epoch{0};
+  // Waiters inside wait() / wait_for(), on or about to reach the futex; the announced
+  // waiters beyond them wait elsewhere (the poller) or are still re-checking.
+  std::atomic<std::uint32_t> m_on_futex{0};
 };
 
 } // namespace weft::detail
