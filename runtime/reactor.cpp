@@ -163,7 +163,9 @@ bool sleep_awaiter::suspend(std::coroutine_handle<> h, detail::cancel_state* can
   if (cancel != nullptr && cancel->is_requested()) {
     throw cancelled_error("weft::sleep: task cancelled");
   }
-  if (m_deadline <= std::chrono::steady_clock::now()) {
+  const bool passed = m_expiry == expiry::passed ||
+                      (m_expiry == expiry::unknown && m_deadline <= std::chrono::steady_clock::now());
+  if (passed) {
     detail::schedule_yield(h);
     return true;
   }

@@ -4,6 +4,7 @@
 #include "weft/detail/task_promise.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <coroutine>
 
 namespace weft {
@@ -18,6 +19,11 @@ class [[nodiscard]] sleep_awaiter {
 public:
   explicit sleep_awaiter(std::chrono::steady_clock::time_point deadline) noexcept
       : m_deadline(deadline) {}
+
+  /// A sleep whose caller already knows whether the deadline has passed (sleep(d) does:
+  /// d <= 0 yields, d > 0 is in the future), so suspending reads no clock.
+  sleep_awaiter(std::chrono::steady_clock::time_point deadline, bool already_expired) noexcept
+      : m_deadline(deadline), m_expiry(already_expired ? expiry::passed : expiry::future) {}
   sleep_awaiter(const sleep_awaiter&) = delete;
   sleep_awaiter& operator=(const sleep_awaiter&) = delete;
   ~sleep_awaiter();
@@ -34,6 +40,10 @@ private:
   bool suspend(std::coroutine_handle<> h, detail::cancel_state* cancel);
 
   std::chrono::steady_clock::time_point m_deadline;
+  // What is known about m_deadline against the clock when the sleep was made: sleep(0),
+  // asyncio's idiom for "yield", then costs a yield and no clock read.
+  enum class expiry : std::uint8_t { unknown, passed, future };
+  expiry m_expiry = expiry::unknown;
   detail::timer_op* m_op = nullptr;
   detail::cancel_state* m_cancel = nullptr; // where our callback is installed
 };
@@ -54,13 +64,16 @@ private:
 template <class Rep, class Period>
 [[nodiscard]] sleep_awaiter sleep(std::chrono::duration<Rep, Period> d) noexcept {
   using clock = std::chrono::steady_clock;
+  if (d <= std::chrono::duration<Rep, Period>::zero()) {
+    return sleep_awaiter{clock::time_point::min(), true}; // a yield: no clock read
+  }
   const auto now = clock::now();
   const auto limit = clock::time_point::max() - now;
   // Round up so the sleep is never shorter than asked; clamp instead of overflowing.
   if (std::chrono::duration<double>(d) >= std::chrono::duration<double>(limit)) {
-    return sleep_awaiter{clock::time_point::max()};
+    return sleep_awaiter{clock::time_point::max(), false};
   }
-  return sleep_awaiter{now + std::chrono::ceil<clock::duration>(d)};
+  return sleep_awaiter{now + std::chrono::ceil<clock::duration>(d), false};
 }
 
 } // namespace weft

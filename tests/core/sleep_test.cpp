@@ -130,6 +130,23 @@ TEST_P(Sleep, ZeroAndNegativeDurationsYield) {
   EXPECT_EQ(weft::run(body(), options()), 3);
 }
 
+// asyncio.sleep(0) is Python's "let the others run": so is weft::sleep(0) (it yields,
+// without arming a timer). On one worker a task spawned before it runs before it resumes.
+TEST(SleepOneWorker, ZeroSleepLetsAReadyTaskRunFirst) {
+  auto body = []() -> weft::task<bool> {
+    std::atomic<bool> other_ran{false};
+    auto other = weft::spawn([](std::atomic<bool>& r) -> weft::task<void> {
+      r.store(true);
+      co_return;
+    }(other_ran));
+    co_await weft::sleep(0ms);
+    const bool ran_first = other_ran.load();
+    co_await other;
+    co_return ran_first;
+  };
+  EXPECT_TRUE(weft::run(body(), {.workers = 1}));
+}
+
 TEST_P(Sleep, HugeDurationDoesNotOverflow) {
   weft::runtime rt(options());
   std::atomic<bool> cancelled{false};
