@@ -118,7 +118,11 @@ void* worker::take_injected() noexcept {
   // queued (so that other workers get some too), at most k_max_batch, and no more than
   // our deque holds without growing (growth may throw; this must not).
   constexpr std::size_t k_max_batch = 32;
-  const std::size_t share = m_sched.injection.size_approx() / m_sched.worker_count() + 1;
+  const std::size_t queued = m_sched.injection.size_approx();
+  if (queued == 0) {
+    return nullptr; // the common case while searching: one relaxed load
+  }
+  const std::size_t share = queued / m_sched.worker_count() + 1;
   const auto room = static_cast<std::size_t>(std::max<std::int64_t>(m_context.deque.room(), 0)) + 1;
   void* batch[k_max_batch];
   const std::size_t n = m_sched.injection.take_batch(batch, std::min({share, k_max_batch, room}));

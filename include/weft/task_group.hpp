@@ -125,6 +125,13 @@ private:
     } catch (...) {
       failure = std::current_exception();
     }
+    // Free the child's frame (and its reference to the exception) before telling the
+    // group: once on_child_done() has run, the joiner may read the exception and drop the
+    // group's reference on another thread. Whoever drops the last reference then does so
+    // after everything this thread did to the exception, ordered by on_child_done()'s
+    // release; the reference count alone (inside libstdc++, which ThreadSanitizer does not
+    // see) would not show that order (a TSan report from CI, 2026-11-25).
+    t = task<T>{};
     if (failure) {
       g->on_failure(std::move(failure));
     }
