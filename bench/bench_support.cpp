@@ -1,5 +1,11 @@
 #include "bench_support.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
 namespace weft::bench {
 
 std::string bench_name(const std::string& workload, const std::string& impl,
@@ -23,6 +29,33 @@ benchmark::internal::Benchmark* add(const std::string& name, std::function<void(
 void set_tasks(benchmark::State& state, double tasks_per_iteration) {
   state.SetItemsProcessed(static_cast<std::int64_t>(tasks_per_iteration * static_cast<double>(state.iterations())));
   state.counters["tasks"] = tasks_per_iteration;
+}
+
+double cross_core_round_trip_ns() {
+  constexpr int k_trips = 2'000;
+  std::vector<double> samples;
+  for (int s = 0; s < 5; ++s) {
+    std::atomic<int> ball{0};
+    std::thread partner([&ball] {
+      for (int i = 0; i < k_trips; ++i) {
+        // acquire/release: the ball is the only data; each side waits for the other's move.
+        while (ball.load(std::memory_order_acquire) != 1) {
+        }
+        ball.store(0, std::memory_order_release);
+      }
+    });
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < k_trips; ++i) {
+      ball.store(1, std::memory_order_release);
+      while (ball.load(std::memory_order_acquire) != 0) {
+      }
+    }
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    partner.join();
+    samples.push_back(std::chrono::duration<double, std::nano>(elapsed).count() / k_trips);
+  }
+  std::nth_element(samples.begin(), samples.begin() + 2, samples.end());
+  return samples[2];
 }
 
 runtime_counters::runtime_counters(const runtime& rt) : m_before(rt.stats()) {}

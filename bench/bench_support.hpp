@@ -50,6 +50,12 @@ private:
   std::vector<worker_stats> m_before;
 };
 
+/// Median time of a round trip between two threads bouncing one cache line (ns), over a
+/// few milliseconds. Benchmarks that cross cores on every task (outside submission)
+/// report it beside their time: on a shared host it moves between phases within seconds
+/// (about 90 against 400 ns on the 2-core VM), and their time with it.
+double cross_core_round_trip_ns();
+
 /// Fails the benchmark loudly (no time is reported) when got != want.
 template <class T>
 bool verify(benchmark::State& state, const T& got, const T& want) {

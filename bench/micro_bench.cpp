@@ -161,6 +161,7 @@ void register_inject(const options& opt) {
       }
       verify(state, done.load(), n);
       set_tasks(state, static_cast<double>(n));
+      state.counters["cross_core_rtt_ns"] = cross_core_round_trip_ns();
     });
     add(bench_name("inject", "tbb", {{"tasks", n}}, w), [=](benchmark::State& state) {
       tbb::task_arena arena(static_cast<int>(w), 0); // no slot reserved for this thread
@@ -176,6 +177,7 @@ void register_inject(const options& opt) {
       }
       verify(state, done.load(), n);
       set_tasks(state, static_cast<double>(n));
+      state.counters["cross_core_rtt_ns"] = cross_core_round_trip_ns();
     });
   }
 }

@@ -214,6 +214,25 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, const s
       const auto it = ok(r.weft) ? r.weft->counters.find("steals") : std::map<std::string, double>::const_iterator{};
       out << " " << (ok(r.weft) && it != r.weft->counters.end() ? fmt("%.0f", it->second) : "–") << " |\n";
     }
+    bool round_trip_heading = false;
+    for (const auto& r : t.rows) {
+      for (const measured* m : {r.weft, r.base}) {
+        if (!ok(m) || m->round_trips_ns.empty()) {
+          continue;
+        }
+        if (!round_trip_heading) {
+          out << "\nCross-core round trip (two threads bouncing a cache line), measured after each"
+                 " repetition, ns; this workload's times follow it:\n";
+          round_trip_heading = true;
+        }
+        out << "- " << (m == r.weft ? std::string("weft") : base_label(t.base_impl)) << ", " << r.workers
+            << " worker(s):";
+        for (double v : m->round_trips_ns) {
+          out << " " << fmt("%.0f", v);
+        }
+        out << "\n";
+      }
+    }
     for (const auto& r : t.rows) {
       if (ok(r.weft)) {
         if (auto b = r.weft->counters.find("bytes_per_pending_child"); b != r.weft->counters.end()) {
@@ -407,6 +426,9 @@ void report_collector::ReportRuns(const std::vector<Run>& runs) {
     }
     for (const auto& [cname, c] : run.counters) {
       m->counters[cname] = c.value;
+    }
+    if (auto it = run.counters.find("cross_core_rtt_ns"); it != run.counters.end()) {
+      m->round_trips_ns.push_back(it->second.value);
     }
     if (auto it = run.counters.find("tasks"); it != run.counters.end()) {
       m->tasks = it->second.value;

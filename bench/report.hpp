@@ -17,7 +17,8 @@ struct measured {
   unsigned workers = 0;                // 0: serial (no pool)
   std::vector<double> seconds;         // per iteration, one per repetition
   double tasks = 0;                    // tasks per iteration
-  std::map<std::string, double> counters;
+  std::map<std::string, double> counters; // the last repetition's
+  std::vector<double> round_trips_ns;      // cross_core_rtt_ns of each repetition, if reported
   std::string error;
 
   [[nodiscard]] double median() const;
