@@ -52,7 +52,7 @@ public:
     const std::size_t n = std::min(max, m_items.size());
     std::copy_n(m_items.begin(), n, out);
     m_items.erase(m_items.begin(), m_items.begin() + static_cast<std::ptrdiff_t>(n));
-    // relaxed: the mutex orders the queue; the counter is only read as a hint or by
+    // relaxed: the lock orders the queue; the counter is only read as a hint or by
     // non_empty() (whose seq_cst pairing is with push's fetch_add).
     m_size.fetch_sub(n, std::memory_order_relaxed);
     return n;
