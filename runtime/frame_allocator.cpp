@@ -116,11 +116,10 @@ static_assert(sizeof(batch_head) <= k_frame_granule);
 struct depot_class {
   std::mutex lock;
   batch_head* batches = nullptr;
-  std::size_t count = 0; // guarded by lock
-  // A copy of count that a thread whose list is empty reads before taking the lock: while
-  // the depot is empty it carves one block per call, and a lock per block was a third of
-  // a million-child gather's instructions.
-  std::atomic<std::size_t> count_hint{0};
+  // Written under lock; also read without it, as a hint, by a thread whose list is empty:
+  // while the depot is empty that thread carves one block per call, and a lock per block
+  // was a third of a million-child gather's instructions.
+  std::atomic<std::size_t> count{0};
 };
 
 depot_class* depot() {
@@ -154,13 +153,13 @@ void store_batch(std::size_t cls, free_block* first) noexcept {
   depot_class& d = depot()[cls];
   {
     std::lock_guard guard(d.lock);
-    if (d.count < depot_cap(cls)) {
+    // relaxed (both): the lock orders the batches; the count is a hint outside it.
+    const std::size_t count = d.count.load(std::memory_order_relaxed);
+    if (count < depot_cap(cls)) {
       auto* batch = static_cast<batch_head*>(first);
       batch->next_batch = d.batches;
       d.batches = batch;
-      ++d.count;
-      // relaxed: a hint; the lock orders the batches themselves.
-      d.count_hint.store(d.count, std::memory_order_relaxed);
+      d.count.store(count + 1, std::memory_order_relaxed);
       return;
     }
   }
@@ -171,16 +170,15 @@ void store_batch(std::size_t cls, free_block* first) noexcept {
 free_block* take_batch(std::size_t cls) noexcept {
   depot_class& d = depot()[cls];
   // relaxed: a hint. Missing a batch just stored only means carving a block instead.
-  if (d.count_hint.load(std::memory_order_relaxed) == 0) {
+  if (d.count.load(std::memory_order_relaxed) == 0) {
     return nullptr;
   }
   std::lock_guard guard(d.lock);
   batch_head* batch = d.batches;
   if (batch != nullptr) {
     d.batches = batch->next_batch;
-    --d.count;
     // relaxed: as in store_batch().
-    d.count_hint.store(d.count, std::memory_order_relaxed);
+    d.count.store(d.count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   }
   return batch;
 }

@@ -41,13 +41,9 @@ public:
     m_closed = true;
   }
 
-  /// Takes up to max of the oldest items into out (oldest first); returns how many.
+  /// Takes up to max of the oldest items into out (oldest first); returns how many. Callers
+  /// first skip an empty queue with size_approx(), so this always takes the lock.
   std::size_t take_batch(void** out, std::size_t max) noexcept {
-    // relaxed: a hint to skip the lock; a miss is caught by the parking re-check, which
-    // uses non_empty().
-    if (max == 0 || m_size.load(std::memory_order_relaxed) == 0) {
-      return 0;
-    }
     std::lock_guard lock(m_lock);
     const std::size_t n = std::min(max, m_items.size());
     std::copy_n(m_items.begin(), n, out);
@@ -61,6 +57,8 @@ public:
   /// The parking re-check: seq_cst read in the Dekker pair (see push()).
   [[nodiscard]] bool non_empty() const noexcept { return m_size.load(std::memory_order_seq_cst) != 0; }
 
+  /// relaxed: a hint, to skip the lock while the queue is empty; a miss is caught by the
+  /// parking re-check, which uses non_empty().
   [[nodiscard]] std::size_t size_approx() const noexcept { return m_size.load(std::memory_order_relaxed); }
 
 private:
