@@ -19,6 +19,7 @@
 #include <weft/runtime.hpp>
 #include <weft/sleep.hpp>
 #include <weft/use_task.hpp>
+#include <weft/yield.hpp>
 
 #include <asio/connect.hpp>
 #include <asio/error.hpp>
@@ -75,6 +76,17 @@ asio::ip::address parse_address(std::string_view host, const char* what) {
   return address;
 }
 
+// Whether this worker has other tasks to run (its deque or its yield list): a yield then
+// lets them run first.
+bool other_tasks_ready_here() noexcept {
+  detail::worker_context* w = detail::tl_worker;
+  if (w == nullptr) {
+    return false;
+  }
+  detail::worker& self = w->sched->worker_at(w->index);
+  return self.has_local_work() || !self.yielded.empty();
+}
+
 bool is_resource_shortage(const std::error_code& ec) noexcept {
   // Asio reports errno values in its system category; compare the numbers.
   const int v = ec.value();
@@ -98,6 +110,15 @@ task<std::size_t> tcp_stream::read_some(asio::mutable_buffer buffer) {
   co_await check_cancelled("weft::net::tcp_stream::read_some");
   if (buffer.size() == 0) {
     co_return 0;
+  }
+  if (m_drained && other_tasks_ready_here()) {
+    // A request-response peer has rarely answered yet when we read right after writing to
+    // it: the try would be an EAGAIN (a wasted system call) and the wait a trip through
+    // the reactor. Serve the other tasks ready on this worker first (the connections of
+    // the reactor's last batch), as Asio's FIFO queue does; by then the answer is usually
+    // there and one read takes it.
+    co_await yield();
+    m_drained = false;
   }
   if (!m_drained) {
     std::error_code ec;

@@ -486,7 +486,8 @@ std::vector<worker_stats> scheduler::stats() const {
     out.push_back(worker_stats{c.tasks_run.load(std::memory_order_relaxed), c.steals.load(std::memory_order_relaxed),
                                c.failed_steals.load(std::memory_order_relaxed), c.parks.load(std::memory_order_relaxed),
                                c.wakeups.load(std::memory_order_relaxed),
-                               c.injected_taken.load(std::memory_order_relaxed)});
+                               c.injected_taken.load(std::memory_order_relaxed),
+                               c.io_waits.load(std::memory_order_relaxed)});
   }
   return out;
 }

@@ -59,6 +59,7 @@ struct worker_stats {
   std::uint64_t parks = 0;          ///< times the worker went to sleep
   std::uint64_t wakeups = 0;        ///< times it woke from sleep
   std::uint64_t injected_taken = 0; ///< tasks taken from the injection queue
+  std::uint64_t io_waits = 0;       ///< Asio operations awaited through use_task (trips through the reactor)
 };
 
 /// A pool of worker threads, each with a Chase-Lev deque, plus an injection queue for

@@ -118,6 +118,7 @@ public:
     }
     m_sched = w->sched;
     m_signals = w->signals;
+    worker_counters::bump(w->counters.io_waits);
     m_awaiting = awaiting;
     // From the frame cache, as the operation's own memory is (handler_allocator.hpp).
     m_shared = std::allocate_shared<asio_cancel_state>(handler_allocator<asio_cancel_state>{});

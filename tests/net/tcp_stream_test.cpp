@@ -6,6 +6,7 @@
 #include <weft/net/connect.hpp>
 #include <weft/net/tcp_listener.hpp>
 #include <weft/run.hpp>
+#include <weft/runtime.hpp>
 #include <weft/sleep.hpp>
 #include <weft/spawn.hpp>
 
@@ -16,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <random>
@@ -155,6 +157,55 @@ TEST_P(TcpStream, ReadsAfterADrainingReadSeeLaterDataAndEndOfStream) {
     co_return std::string(buf.data(), 3) == "abc" && later > 0 && at_end == 0 && after_end == 0;
   };
   EXPECT_TRUE(weft::run(body(), options()));
+}
+
+std::uint64_t io_waits_so_far() {
+  std::uint64_t n = 0;
+  for (const weft::worker_stats& w : weft::runtime::current()->stats()) {
+    n += w.io_waits;
+  }
+  return n;
+}
+
+// A request-response server reads right after it answers; with other connections ready
+// on its worker it serves them first, and then reads the next request at once instead of
+// through the reactor (net.cpp, tcp_stream::read_some).
+TEST(TcpStreamOneWorker, ADrainedReadLetsReadyTasksRunFirstThenReadsWithoutTheReactor) {
+  auto body = []() -> weft::task<void> {
+    auto listener = tcp_listener::bind("127.0.0.1", 0);
+    auto accepted = weft::spawn([](tcp_listener& l) -> weft::task<tcp_stream> { co_return co_await l.accept(); }(listener));
+    tcp_stream client = co_await weft::net::connect("127.0.0.1", listener.local_endpoint().port());
+    tcp_stream server = co_await accepted;
+    std::array<char, 64> buf{};
+    co_await client.write_all(asio::buffer(std::string("abc")));
+    std::size_t got = 0;
+    while (got < 3) { // a short read: the socket is drained
+      got += co_await server.read_some(asio::buffer(buf.data() + got, buf.size() - got));
+    }
+    co_await client.write_all(asio::buffer(std::string("defg")));
+    co_await weft::sleep(20ms); // loopback has delivered it (a timer is no use_task wait)
+    std::atomic<bool> other_ran{false};
+    auto other = weft::spawn([](std::atomic<bool>& r) -> weft::task<void> {
+      r.store(true);
+      co_return;
+    }(other_ran));
+    const std::uint64_t waits_before = io_waits_so_far();
+    const std::size_t n = co_await server.read_some(asio::buffer(buf));
+    EXPECT_TRUE(other_ran.load());
+    EXPECT_EQ(io_waits_so_far(), waits_before);
+    EXPECT_EQ(std::string(buf.data(), n), "defg");
+    co_await other;
+    // With nothing else ready, a drained read waits in the reactor.
+    auto late = weft::spawn([](tcp_stream& c) -> weft::task<void> {
+      co_await weft::sleep(20ms);
+      co_await c.write_all(asio::buffer(std::string("h")));
+    }(client));
+    const std::size_t m = co_await server.read_some(asio::buffer(buf));
+    EXPECT_EQ(std::string(buf.data(), m), "h");
+    EXPECT_GE(io_waits_so_far(), waits_before + 1);
+    co_await late;
+  };
+  weft::run(body(), {.workers = 1});
 }
 
 TEST_P(TcpStream, ReadUntilSplitsMessagesAndEnforcesItsLimit) {

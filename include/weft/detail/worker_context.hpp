@@ -36,6 +36,7 @@ struct alignas(k_cache_line) worker_counters {
   std::atomic<std::uint64_t> parks{0};
   std::atomic<std::uint64_t> wakeups{0};
   std::atomic<std::uint64_t> injected_taken{0};
+  std::atomic<std::uint64_t> io_waits{0};
 
   static void bump(std::atomic<std::uint64_t>& c, std::uint64_t by = 1) noexcept {
     // relaxed: single writer, statistic only.
