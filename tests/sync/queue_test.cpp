@@ -14,9 +14,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -157,6 +160,108 @@ TEST_P(Queue, CancelledPutterLeavesItsItemOut) {
     out.push_back(co_await q.get());
     co_await q.put(3);
     out.push_back(co_await q.get()); // 3, not 2: the cancelled put never happened
+    co_return out;
+  };
+  EXPECT_EQ(weft::run(body(), options()), (std::vector<int>{1, 3}));
+}
+
+TEST_P(Queue, LifoQueueGivesTheNewestItemFirst) {
+  auto body = []() -> weft::task<std::vector<int>> {
+    weft::lifo_queue<int> q;
+    for (int i = 1; i <= 4; ++i) {
+      co_await q.put(i);
+    }
+    std::vector<int> out;
+    out.push_back(co_await q.get());
+    co_await q.put(5);
+    while (!q.empty()) {
+      out.push_back(co_await q.get());
+    }
+    co_return out;
+  };
+  EXPECT_EQ(weft::run(body(), options()), (std::vector<int>{4, 5, 3, 2, 1}));
+}
+
+TEST_P(Queue, PriorityQueueGivesTheSmallestItemFirst) {
+  auto body = []() -> weft::task<std::vector<int>> {
+    weft::priority_queue<int> q;
+    std::mt19937 rng(7);
+    std::vector<int> in(200);
+    std::iota(in.begin(), in.end(), 0);
+    std::shuffle(in.begin(), in.end(), rng);
+    for (int v : in) {
+      co_await q.put(v);
+    }
+    std::vector<int> out;
+    while (auto v = q.try_get()) {
+      out.push_back(*v);
+    }
+    co_return out;
+  };
+  std::vector<int> want(200);
+  std::iota(want.begin(), want.end(), 0);
+  EXPECT_EQ(weft::run(body(), options()), want);
+}
+
+TEST_P(Queue, PriorityQueueTakesACustomOrderAndPairsKeepArrivalOrderAmongEquals) {
+  auto body = []() -> weft::task<std::vector<std::pair<int, int>>> {
+    // (priority, sequence) as asyncio's documentation suggests; largest priority first.
+    weft::priority_queue<std::pair<int, int>, std::greater<>> q;
+    int seq = 0;
+    for (int p : {1, 3, 2, 3, 1}) {
+      co_await q.put({p, -seq++}); // -seq: among equal priorities, the earlier is larger
+    }
+    std::vector<std::pair<int, int>> out;
+    while (!q.empty()) {
+      out.push_back(co_await q.get());
+    }
+    co_return out;
+  };
+  EXPECT_EQ(weft::run(body(), options()),
+            (std::vector<std::pair<int, int>>{{3, -1}, {3, -3}, {2, -2}, {1, 0}, {1, -4}}));
+}
+
+// A get from a full bounded queue with a putter waiting takes an item that was in the
+// queue, not the putter's (asyncio: the putter puts only after the get freed room).
+TEST_P(Queue, BoundedPriorityQueueGetIgnoresTheWaitingPuttersItem) {
+  auto body = []() -> weft::task<std::vector<int>> {
+    weft::priority_queue<int> q(2);
+    co_await q.put(5);
+    co_await q.put(7);
+    auto putter = weft::spawn([](weft::priority_queue<int>& q) -> weft::task<void> { co_await q.put(1); }(q));
+    co_await weft::test::eventually([&q] { return q.waiting_putters() == 1; });
+    std::vector<int> out;
+    out.push_back(co_await q.get()); // 5: the smallest of {5, 7}
+    co_await putter;
+    EXPECT_EQ(q.size(), 2u);
+    out.push_back(co_await q.get()); // then 1, put in the room the first get freed
+    out.push_back(co_await q.get());
+    co_return out;
+  };
+  EXPECT_EQ(weft::run(body(), options()), (std::vector<int>{5, 1, 7}));
+}
+
+TEST_P(Queue, BoundedLifoQueueJoinAndCancellationBehaveAsTheFifoQueue) {
+  auto body = []() -> weft::task<std::vector<int>> {
+    weft::lifo_queue<int> q(1);
+    co_await q.put(1);
+    auto cancelled = weft::spawn([](weft::lifo_queue<int>& q) -> weft::task<void> { co_await q.put(2); }(q));
+    co_await weft::test::eventually([&q] { return q.waiting_putters() == 1; });
+    cancelled.cancel();
+    EXPECT_THROW(co_await cancelled, weft::cancelled_error);
+    auto waiting = weft::spawn([](weft::lifo_queue<int>& q) -> weft::task<void> { co_await q.put(3); }(q));
+    co_await weft::test::eventually([&q] { return q.waiting_putters() == 1; });
+    std::vector<int> out;
+    out.push_back(co_await q.get());
+    co_await waiting;
+    out.push_back(co_await q.get());
+    auto joiner = weft::spawn([](weft::lifo_queue<int>& q) -> weft::task<void> { co_await q.join(); }(q));
+    co_await weft::sleep(5ms);
+    EXPECT_FALSE(joiner.is_done()); // two items taken, none marked done
+    q.task_done();
+    q.task_done();
+    co_await joiner;
+    EXPECT_THROW(q.task_done(), weft::usage_error);
     co_return out;
   };
   EXPECT_EQ(weft::run(body(), options()), (std::vector<int>{1, 3}));
