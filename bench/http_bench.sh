@@ -6,9 +6,9 @@
 # median of REPS runs of DURATION seconds; CPU per request is utime+stime of the server
 # process (/proc/PID/stat) over the run, divided by the requests wrk completed.
 #
-#   http_bench.sh WEFT_SERVER ASIO_SERVER REPORT_DIR [DURATION=3] [REPS=3]
+#   http_bench.sh WEFT_SERVER ASIO_SERVER REPORT_DIR [DURATION=3] [REPS=5]
 set -euo pipefail
-weft_server="$1"; asio_server="$2"; report_dir="$3"; duration="${4:-3}"; reps="${5:-3}"
+weft_server="$1"; asio_server="$2"; report_dir="$3"; duration="${4:-3}"; reps="${5:-5}"
 command -v wrk >/dev/null || { echo "http_bench: wrk not found (apt-get install wrk)"; exit 1; }
 mkdir -p "$report_dir"
 ticks_per_s="$(getconf CLK_TCK)"
@@ -44,6 +44,9 @@ run_one() {
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+# (max - min) / median, in percent, as the main report's spread.
+spread() { sort -g | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2
+                                           printf "%.0f", (m > 0 ? (a[NR] - a[1]) / m * 100 : 0)}'; }
 
 results="$report_dir/http_results.txt"
 : >"$results"
@@ -69,7 +72,10 @@ for pinned in yes no; do
       set -- $config
       rps_med="$(printf '%s\n' ${rps_lists[$config]} | median)"
       cpu_med="$(printf '%s\n' ${cpu_lists[$config]} | median)"
-      echo "$pinned $conns $1 $2 $rps_med $cpu_med ${err_counts[$config]} ${rps_lists[$config]}" | tee -a "$results"
+      rps_spread="$(printf '%s\n' ${rps_lists[$config]} | spread)"
+      cpu_spread="$(printf '%s\n' ${cpu_lists[$config]} | spread)"
+      echo "$pinned $conns $1 $2 $rps_med $cpu_med ${err_counts[$config]} $rps_spread $cpu_spread ${rps_lists[$config]}" |
+        tee -a "$results"
     done
     unset rps_lists cpu_lists err_counts
   done
@@ -83,6 +89,8 @@ done
   echo "Measured $(date -u +%Y-%m-%d) on $cpus CPUs; wrk -t1, GET /hello, ${duration}s runs, median of $reps"
   echo "(the configurations of a cell take turns, one run each per round)."
   echo "CPU/req is the server's utime+stime per request (µs). Ratios: weft / best Asio configuration of the cell."
+  echo "± is the spread of the runs, (max − min) / median; ⚠ marks one over 10% (this host has slow phases in"
+  echo "which every server drops from about 145k to about 110k requests/s; the interleaving spreads them over all)."
   echo
   echo "| pinned | conns | server | req/s | CPU/req µs | errors | req/s ratio | CPU/req ratio |"
   echo "|---|---|---|---|---|---|---|---|"
@@ -94,7 +102,8 @@ done
             name = f[3] (f[3] == "weft" ? " " f[4] " worker(s)" : " " f[4] " thread(s)")
             r = (f[3] == "weft") ? sprintf("%.2f", f[5] / best_rps[key]) : ""
             c = (f[3] == "weft") ? sprintf("%.2f", f[6] / best_cpu[key]) : ""
-            printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], name, f[5], f[6], f[7], r, c } }
+            rs = "±" f[8] "%" (f[8] > 10 ? " ⚠" : ""); cs = "±" f[9] "%" (f[9] > 10 ? " ⚠" : "")
+            printf "| %s | %s | %s | %s %s | %s %s | %s | %s | %s |\n", f[1], f[2], name, f[5], rs, f[6], cs, f[7], r, c } }
   ' "$results"
 } >"$report_dir/http_report.md"
 cat "$report_dir/http_report.md"
