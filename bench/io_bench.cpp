@@ -7,6 +7,10 @@
 //               a weft::net echo server beside a plain-Asio echo server (C++20 Asio
 //               coroutines, one io_context thread), driven by the same plain-Asio client on
 //               its own thread. Counters: messages per second, p50 and p99 latency (µs).
+//               With work (work:N): each message also costs the server N steps of a
+//               dependent multiply chain (~1 ns each), a handler with CPU work of its own,
+//               where the load must spread over the workers; the plain-Asio twin then runs
+//               its io_context on as many threads as weft has workers.
 
 #include "bench_support.hpp"
 #include "workloads.hpp"
@@ -31,7 +35,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace weft::bench {
@@ -94,13 +100,26 @@ void register_io_resume(const options& opt) {
 
 constexpr std::size_t k_message = 64;
 
-weft::task<void> weft_echo_session(weft::net::tcp_stream s) {
+// The handler's own work: `steps` dependent multiply-adds, whose result is kept alive by
+// an empty asm statement so that the compiler cannot drop the loop.
+[[gnu::noinline]] void handler_work(long steps) noexcept {
+  std::uint64_t x = static_cast<std::uint64_t>(steps);
+  for (long i = 0; i < steps; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+  }
+  asm volatile("" : : "r"(x));
+}
+
+weft::task<void> weft_echo_session(weft::net::tcp_stream s, long work) {
   std::array<char, 4096> buf;
   try {
     for (;;) {
       const std::size_t n = co_await s.read_some(asio::buffer(buf));
       if (n == 0) {
         co_return;
+      }
+      if (work > 0) {
+        handler_work(work);
       }
       co_await s.write_all(asio::buffer(buf.data(), n));
     }
@@ -109,20 +128,23 @@ weft::task<void> weft_echo_session(weft::net::tcp_stream s) {
   }
 }
 
-weft::task<void> weft_echo_listener(weft::net::tcp_listener& l) {
+weft::task<void> weft_echo_listener(weft::net::tcp_listener& l, long work) {
   for (;;) {
     weft::net::tcp_stream s = co_await l.accept();
     s.set_nodelay(true);
-    weft::spawn(weft_echo_session(std::move(s))).detach();
+    weft::spawn(weft_echo_session(std::move(s), work)).detach();
   }
 }
 
-asio::awaitable<void> asio_echo_session(tcp::socket s) {
+asio::awaitable<void> asio_echo_session(tcp::socket s, long work) {
   std::array<char, 4096> buf;
   for (;;) {
     auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), k_no_throw);
     if (ec) {
       co_return;
+    }
+    if (work > 0) {
+      handler_work(work);
     }
     auto [wec, written] = co_await asio::async_write(s, asio::buffer(buf.data(), n), k_no_throw);
     (void)written;
@@ -132,14 +154,14 @@ asio::awaitable<void> asio_echo_session(tcp::socket s) {
   }
 }
 
-asio::awaitable<void> asio_echo_listener(tcp::acceptor& a) {
+asio::awaitable<void> asio_echo_listener(tcp::acceptor& a, long work) {
   for (;;) {
     auto [ec, s] = co_await a.async_accept(k_no_throw);
     if (ec) {
       co_return;
     }
     s.set_option(tcp::no_delay(true));
-    asio::co_spawn(a.get_executor(), asio_echo_session(std::move(s)), asio::detached);
+    asio::co_spawn(a.get_executor(), asio_echo_session(std::move(s), work), asio::detached);
   }
 }
 
@@ -190,36 +212,54 @@ void run_echo(benchmark::State& state, std::uint16_t port, long connections, lon
   }
 }
 
-void register_echo(const options& opt) {
-  for (long connections : {1L, 64L}) {
-    const long per_connection = (opt.quick ? 2'000 : 40'000) / connections;
-    for (unsigned w : opt.threads) {
-      add(bench_name("echo", "weft", {{"connections", connections}}, w), [=](benchmark::State& state) {
-        weft::runtime rt({.workers = w});
-        auto listener = rt.block_on([]() -> weft::task<weft::net::tcp_listener> {
-          co_return weft::net::tcp_listener::bind("127.0.0.1", 0);
-        }());
-        auto server = weft::spawn(weft_echo_listener(listener));
-        run_echo(state, listener.local_endpoint().port(), connections, per_connection);
-        server.cancel();
-        rt.block_on([](weft::join_handle<void> h) -> weft::task<void> {
-          try {
-            co_await h;
-          } catch (const weft::cancelled_error&) {
-          }
-        }(std::move(server)));
-      });
-    }
-    add(bench_name("echo", "asio", {{"connections", connections}}, 1), [=](benchmark::State& state) {
-      asio::io_context server_io(1);
-      tcp::acceptor acceptor(server_io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-      asio::co_spawn(server_io, asio_echo_listener(acceptor), asio::detached);
-      std::thread server_thread([&server_io] { server_io.run(); });
-      run_echo(state, acceptor.local_endpoint().port(), connections, per_connection);
-      server_io.stop();
-      server_thread.join();
+// One echo cell: weft at each worker count, plain Asio on `asio_threads` counts.
+void register_echo_cell(const options& opt, const std::vector<std::pair<std::string, long>>& params, long connections, long messages, long work,
+                        const std::vector<unsigned>& asio_threads) {
+  const long per_connection = messages / connections;
+  for (unsigned w : opt.threads) {
+    add(bench_name("echo", "weft", params, w), [=](benchmark::State& state) {
+      weft::runtime rt({.workers = w});
+      auto listener = rt.block_on([]() -> weft::task<weft::net::tcp_listener> {
+        co_return weft::net::tcp_listener::bind("127.0.0.1", 0);
+      }());
+      auto server = weft::spawn(weft_echo_listener(listener, work));
+      run_echo(state, listener.local_endpoint().port(), connections, per_connection);
+      server.cancel();
+      rt.block_on([](weft::join_handle<void> h) -> weft::task<void> {
+        try {
+          co_await h;
+        } catch (const weft::cancelled_error&) {
+        }
+      }(std::move(server)));
     });
   }
+  for (unsigned t : asio_threads) {
+    add(bench_name("echo", "asio", params, t), [=](benchmark::State& state) {
+      asio::io_context server_io(static_cast<int>(t));
+      tcp::acceptor acceptor(server_io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+      asio::co_spawn(server_io, asio_echo_listener(acceptor, work), asio::detached);
+      std::vector<std::thread> server_threads;
+      for (unsigned i = 0; i < t; ++i) {
+        server_threads.emplace_back([&server_io] { server_io.run(); });
+      }
+      run_echo(state, acceptor.local_endpoint().port(), connections, per_connection);
+      server_io.stop();
+      for (auto& th : server_threads) {
+        th.join();
+      }
+    });
+  }
+}
+
+void register_echo(const options& opt) {
+  const long messages = opt.quick ? 2'000 : 40'000;
+  for (long connections : {1L, 64L}) {
+    register_echo_cell(opt, {{"connections", connections}}, connections, messages, 0, {1});
+  }
+  // About 5 us of handler work per message, on the order of the kernel's cost of a
+  // loopback message: with 2 workers the server should get close to twice the messages.
+  constexpr long k_work = 5'000;
+  register_echo_cell(opt, {{"connections", 64}, {"work", k_work}}, 64, messages / 4, k_work, opt.threads);
 }
 
 } // namespace
@@ -234,7 +274,8 @@ workload io_resume_workload() {
 workload echo_workload() {
   return {"echo",
           "64-byte ping-pong over loopback TCP through a weft::net echo server (plain Asio twin: a C++20 Asio "
-          "coroutine echo server on one thread); the same plain-Asio client drives both",
+          "coroutine echo server on one thread, or with work, on as many threads as weft has workers); the same "
+          "plain-Asio client drives both; work:N adds N multiply-adds (~1 ns each) of handler work per message",
           register_echo};
 }
 

@@ -19,7 +19,6 @@
 #include <weft/runtime.hpp>
 #include <weft/sleep.hpp>
 #include <weft/use_task.hpp>
-#include <weft/yield.hpp>
 
 #include <asio/connect.hpp>
 #include <asio/error.hpp>
@@ -76,16 +75,32 @@ asio::ip::address parse_address(std::string_view host, const char* what) {
   return address;
 }
 
-// Whether this worker has other tasks to run (its deque or its yield list): a yield then
-// lets them run first.
-bool other_tasks_ready_here() noexcept {
-  detail::worker_context* w = detail::tl_worker;
-  if (w == nullptr) {
+// Whether a read should first let the work that is ready run (see tcp_stream::read_some):
+// only if there is some (on this worker's deque or yield list, or in the pool's queue),
+// and only while no worker sleeps: then the reads wait in the reactor again, whose
+// completions go to whichever worker polls it, the sleeper included.
+bool requeue_before_read(detail::worker_context& w) noexcept {
+  // relaxed: hints, as on every local push; a stale value costs one EAGAIN or one requeue.
+  if (w.signals->sleepers.load(std::memory_order_relaxed) != 0 ||
+      w.signals->stopping.load(std::memory_order_relaxed)) {
     return false;
   }
-  detail::worker& self = w->sched->worker_at(w->index);
-  return self.has_local_work() || !self.yielded.empty();
+  detail::worker& self = w.sched->worker_at(w.index);
+  return self.has_local_work() || !self.yielded.empty() || w.sched->injection.size_approx() != 0;
 }
+
+// Puts the task at the back of the pool's shared queue, behind the work ready now. Not
+// the worker's own yield list: a yielded task stays on its worker, so a connection that
+// always finds its next request there would never leave it, and a busy worker beside an
+// idle one would keep its connections to itself (a 2-worker echo with 20 us of work per
+// message lost 20% of its throughput that way). The shared queue is taken in fair shares
+// by every worker, and in arrival order.
+struct requeue_awaiter {
+  detail::scheduler* sched;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) const noexcept { sched->inject_internal(h.address()); }
+  void await_resume() const noexcept {}
+};
 
 bool is_resource_shortage(const std::error_code& ec) noexcept {
   // Asio reports errno values in its system category; compare the numbers.
@@ -111,13 +126,13 @@ task<std::size_t> tcp_stream::read_some(asio::mutable_buffer buffer) {
   if (buffer.size() == 0) {
     co_return 0;
   }
-  if (m_drained && other_tasks_ready_here()) {
+  if (detail::worker_context* w = detail::tl_worker; m_drained && w != nullptr && requeue_before_read(*w)) {
     // A request-response peer has rarely answered yet when we read right after writing to
     // it: the try would be an EAGAIN (a wasted system call) and the wait a trip through
-    // the reactor. Serve the other tasks ready on this worker first (the connections of
-    // the reactor's last batch), as Asio's FIFO queue does; by then the answer is usually
+    // the reactor. Let the work that is ready run first (the other connections of the
+    // reactor's last batch), as Asio's FIFO queue does; by then the answer is usually
     // there and one read takes it.
-    co_await yield();
+    co_await requeue_awaiter{w->sched};
     m_drained = false;
   }
   if (!m_drained) {

@@ -71,8 +71,8 @@ private:
   // so the next read skips its own first try (an EAGAIN, as a rule) and goes straight to
   // async_read_some, which tries once itself. Never set after end of stream: Asio stops
   // trying speculatively once it has read EOF, and that EOF gives no new readiness edge.
-  // When the worker has other tasks ready, the next read instead lets them run first and
-  // then tries itself (docs/design.md, "Reactor").
+  // When other work is ready and no worker sleeps, the next read instead lets that work
+  // run first and then tries itself (docs/design.md, "Reactor").
   bool m_drained = false;
 };
 
