@@ -576,7 +576,17 @@ void schedule_yield(std::coroutine_handle<> h) {
   if (w->signals->stopping.load(std::memory_order_relaxed)) {
     throw cancelled_error("weft::yield: runtime is shutting down");
   }
-  w->sched->worker_at(w->index).yielded.push_back(h.address());
+  // With other tasks waiting on this worker, queue behind them in the pool's shared queue,
+  // which every worker takes in fair shares: on our yield list (which only we run) a set of
+  // tasks that keep yielding would stay where it started, and one worker could run three
+  // of them while another runs one (docs/design.md, "Yield"). A worker with nothing else
+  // to run keeps its task: no other worker needs it, and a cross-core trip costs more.
+  worker& self = w->sched->worker_at(w->index);
+  if (w->sched->worker_count() > 1 && (self.has_local_work() || !self.yielded.empty())) {
+    w->sched->inject_internal(h.address());
+    return;
+  }
+  self.yielded.push_back(h.address());
 }
 
 void inject_from_outside(scheduler& sched, std::coroutine_handle<> h) { sched.inject(h.address()); }

@@ -9,8 +9,9 @@
 namespace weft {
 
 namespace detail {
-/// Queues h behind everything runnable on this worker. Throws cancelled_error during
-/// shutdown instead. Compiled.
+/// Queues h behind everything runnable on this worker (on the pool's shared queue when
+/// other tasks wait here, see yield()). Throws cancelled_error during shutdown instead.
+/// Compiled.
 void schedule_yield(std::coroutine_handle<> h);
 } // namespace detail
 
@@ -30,7 +31,9 @@ public:
 
 /// Lets every other task that is runnable on this worker run before the caller continues.
 /// Throws: cancelled_error if the task was cancelled or the runtime is shutting down.
-/// Resumes on: the same worker (yielded tasks are not stolen).
+/// Resumes on: the same worker when no other task waits on it; otherwise on whichever
+/// worker takes it first from the pool's shared queue (so tasks that keep yielding spread
+/// over the workers instead of staying where they started).
 /// asyncio: await asyncio.sleep(0).
 [[nodiscard]] inline yield_awaiter yield() noexcept { return {}; }
 

@@ -404,4 +404,47 @@ TEST_P(Spawn, YieldLetsOtherTasksRun) {
   }
 }
 
+// Tasks that keep yielding are not tied to the worker they started on: with several of
+// them on one worker, a yield queues the task where every worker takes from, so another
+// worker runs it next time (before, yielded tasks stayed on their worker's own list, and
+// four yielding tasks spawned together ran three on one worker and one on the other).
+TEST(SpawnTwoWorkers, YieldingTasksMoveBetweenWorkers) {
+  auto body = []() -> weft::task<bool> {
+    struct record {
+      std::mutex m;
+      std::vector<std::set<std::thread::id>> threads_of_task;
+    };
+    record rec;
+    rec.threads_of_task.resize(4);
+    auto yielder = [](record& r, std::size_t id) -> weft::task<void> {
+      for (int i = 0; i < 2000; ++i) {
+        {
+          std::lock_guard lock(r.m);
+          r.threads_of_task[id].insert(std::this_thread::get_id());
+          if (r.threads_of_task[id].size() > 1) {
+            co_return; // it moved
+          }
+        }
+        const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+        while (std::chrono::steady_clock::now() < until) {
+        }
+        co_await weft::yield();
+      }
+    };
+    std::vector<weft::join_handle<void>> hs;
+    for (std::size_t id = 0; id < 4; ++id) {
+      hs.push_back(weft::spawn(yielder(rec, id)));
+    }
+    for (auto& h : hs) {
+      co_await h;
+    }
+    std::size_t moved = 0;
+    for (const auto& t : rec.threads_of_task) {
+      moved += t.size() > 1 ? 1 : 0;
+    }
+    co_return moved > 0;
+  };
+  EXPECT_TRUE(weft::run(body(), {.workers = 2}));
+}
+
 } // namespace
