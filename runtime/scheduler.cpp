@@ -150,6 +150,10 @@ bool worker::pause_chain() noexcept {
   return true;
 }
 
+bool worker::others_waiting() const noexcept {
+  return has_local_work() || !yielded.empty() || m_sched.injection.size_approx() != 0;
+}
+
 unsigned worker::steal_pacing() const noexcept { return std::min(m_futile_steals / 4, k_max_steal_pacing); }
 
 void worker::handoff_after_steal() noexcept {
@@ -576,13 +580,15 @@ void schedule_yield(std::coroutine_handle<> h) {
   if (w->signals->stopping.load(std::memory_order_relaxed)) {
     throw cancelled_error("weft::yield: runtime is shutting down");
   }
-  // With other tasks waiting on this worker, queue behind them in the pool's shared queue,
-  // which every worker takes in fair shares: on our yield list (which only we run) a set of
-  // tasks that keep yielding would stay where it started, and one worker could run three
-  // of them while another runs one (docs/design.md, "Yield"). A worker with nothing else
-  // to run keeps its task: no other worker needs it, and a cross-core trip costs more.
+  // With other tasks waiting, queue behind them in the pool's shared queue, which every
+  // worker takes in fair shares: on our yield list (which only we run) a set of tasks that
+  // keep yielding would stay where it started, and one worker could run three of them
+  // while another runs one (docs/design.md, "Yield"). Tasks that yielded earlier may wait
+  // in the shared queue: our list, run before it, would let us pass them. A worker with
+  // nothing else to run keeps its task: no other worker needs it, and a cross-core trip
+  // costs more.
   worker& self = w->sched->worker_at(w->index);
-  if (w->sched->worker_count() > 1 && (self.has_local_work() || !self.yielded.empty())) {
+  if (w->sched->worker_count() > 1 && self.others_waiting()) {
     w->sched->inject_internal(h.address());
     return;
   }

@@ -41,6 +41,9 @@ public:
   [[nodiscard]] bool has_local_work() const noexcept {
     return !m_context.deque.empty_approx();
   }
+  /// Whether other tasks wait for this worker's turn: on its deque or yield list, or in the
+  /// pool's shared queue (which it also takes from). Owner only; hints.
+  [[nodiscard]] bool others_waiting() const noexcept;
 
   /// For a gather chain on this worker (completion_counter.hpp): polls the reactor as the
   /// loop would; true if work from outside the pool is waiting.
