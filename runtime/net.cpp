@@ -19,6 +19,7 @@
 #include <weft/runtime.hpp>
 #include <weft/sleep.hpp>
 #include <weft/use_task.hpp>
+#include <weft/yield.hpp>
 
 #include <asio/connect.hpp>
 #include <asio/error.hpp>
@@ -76,31 +77,18 @@ asio::ip::address parse_address(std::string_view host, const char* what) {
 }
 
 // Whether a read should first let the work that is ready run (see tcp_stream::read_some):
-// only if there is some (on this worker's deque or yield list, or in the pool's queue),
-// and only while no worker sleeps: then the reads wait in the reactor again, whose
-// completions go to whichever worker polls it, the sleeper included.
-bool requeue_before_read(detail::worker_context& w) noexcept {
-  // relaxed: hints, as on every local push; a stale value costs one EAGAIN or one requeue.
+// only if other tasks wait (worker::others_waiting), and only while no worker sleeps: then
+// the reads wait in the reactor again, whose completions go to whichever worker polls it,
+// the sleeper included. The yield itself spreads the connections over the workers (it
+// queues in the pool's shared queue when others wait; docs/design.md, "Yield").
+bool yield_before_read(detail::worker_context& w) noexcept {
+  // relaxed: hints, as on every local push; a stale value costs one EAGAIN or one yield.
   if (w.signals->sleepers.load(std::memory_order_relaxed) != 0 ||
       w.signals->stopping.load(std::memory_order_relaxed)) {
     return false;
   }
-  detail::worker& self = w.sched->worker_at(w.index);
-  return self.has_local_work() || !self.yielded.empty() || w.sched->injection.size_approx() != 0;
+  return w.sched->worker_at(w.index).others_waiting();
 }
-
-// Puts the task at the back of the pool's shared queue, behind the work ready now. Not
-// the worker's own yield list: a yielded task stays on its worker, so a connection that
-// always finds its next request there would never leave it, and a busy worker beside an
-// idle one would keep its connections to itself (a 2-worker echo with 20 us of work per
-// message lost 20% of its throughput that way). The shared queue is taken in fair shares
-// by every worker, and in arrival order.
-struct requeue_awaiter {
-  detail::scheduler* sched;
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) const noexcept { sched->inject_internal(h.address()); }
-  void await_resume() const noexcept {}
-};
 
 bool is_resource_shortage(const std::error_code& ec) noexcept {
   // Asio reports errno values in its system category; compare the numbers.
@@ -126,13 +114,13 @@ task<std::size_t> tcp_stream::read_some(asio::mutable_buffer buffer) {
   if (buffer.size() == 0) {
     co_return 0;
   }
-  if (detail::worker_context* w = detail::tl_worker; m_drained && w != nullptr && requeue_before_read(*w)) {
+  if (detail::worker_context* w = detail::tl_worker; m_drained && w != nullptr && yield_before_read(*w)) {
     // A request-response peer has rarely answered yet when we read right after writing to
     // it: the try would be an EAGAIN (a wasted system call) and the wait a trip through
     // the reactor. Let the work that is ready run first (the other connections of the
     // reactor's last batch), as Asio's FIFO queue does; by then the answer is usually
     // there and one read takes it.
-    co_await requeue_awaiter{w->sched};
+    co_await yield();
     m_drained = false;
   }
   if (!m_drained) {
