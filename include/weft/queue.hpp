@@ -6,10 +6,10 @@
 #include "weft/detail/task_promise.hpp"
 #include "weft/errors.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
-#include <algorithm>
 #include <deque>
 #include <functional>
 #include <mutex>
