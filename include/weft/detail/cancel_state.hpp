@@ -123,15 +123,16 @@ private:
   static constexpr std::uintptr_t k_running = 1;
 
   std::atomic<std::uintptr_t> m_slot{k_empty};
+  // The line, the kind and the flag share one word: the state is 32 bytes, so a small
+  // task's frame fits a 128-byte block. That word comes before the two pointers so that
+  // everything set_origin writes sits in the first 32 bytes (see promise_base's layout).
+  unsigned m_origin_line;
+  start_kind m_origin_kind = start_kind::unrecorded;
+  std::atomic<bool> m_requested{false};
   // Written by set_origin, read only when m_origin_kind says they were: a task is created
   // for every call, so its construction writes the kind here, not four fields.
   const char* m_origin_file;
   const char* m_origin_function;
-  // The line, the kind and the flag share one word: the state is 32 bytes, so a small
-  // task's frame fits a 128-byte block.
-  unsigned m_origin_line;
-  start_kind m_origin_kind = start_kind::unrecorded;
-  std::atomic<bool> m_requested{false};
 };
 
 } // namespace weft::detail

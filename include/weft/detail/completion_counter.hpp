@@ -46,6 +46,18 @@ struct completion_counter {
   gather_child (*child_at)(completion_counter& self, std::size_t i) noexcept = nullptr;
   void* owner = nullptr; // what child_at reads the children from
 
+  // Early collection (gather over a vector): every k_collect_batch chain children, the
+  // chain hands the finished ones before the current child to `collect`, which moves their
+  // results out and frees their frames while they are still in cache, instead of a last
+  // pass over every frame once all have finished. `collect_due` is the index of the
+  // finishing child at which the next batch is due; SIZE_MAX (never) when the gather does
+  // not collect early.
+  static constexpr std::size_t k_collect_batch = 32;
+  std::size_t collected = 0; // chain children below this index were handed to collect
+  std::size_t collect_due = static_cast<std::size_t>(-1);
+  // Collects chain children [collected, last); moves `collected` and `collect_due` on.
+  void (*collect)(completion_counter& self, std::size_t last) noexcept = nullptr;
+
   void note_failure(promise_base* p) noexcept {
     promise_base* expected = nullptr;
     // relaxed: only which child failed first is recorded; arrive()'s acq_rel publishes it.

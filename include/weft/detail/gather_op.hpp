@@ -89,6 +89,13 @@ public:
     m_counter.chain_next = 1;
     m_counter.child_at = &gather_base::child_at;
     m_counter.owner = this;
+    if constexpr (Derived::collects_early) {
+      derived().prepare_results(n); // may throw bad_alloc: before any child starts
+      m_counter.collected = 0;
+      m_counter.collect_due = completion_counter::k_collect_batch;
+      m_counter.collect = &Derived::collect_finished;
+    }
+    m_parent = parent;
     const weft::source_location origin = parent != nullptr ? parent->origin() : weft::source_location{};
     for (std::size_t i = 0; i < n; ++i) {
       promise_base* child = derived().child(i).promise;
@@ -138,6 +145,15 @@ protected:
 
   void finish() noexcept { m_on_cancel.uninstall(); }
 
+  /// For early collection: takes the cancel callback out of the awaiting task's state (it
+  /// reads the children's frames from whatever thread requests cancellation, so no frame
+  /// may be freed while it can run) ...
+  void pause_cancel_callback() noexcept { m_on_cancel.uninstall(); }
+  /// ... and puts it back. A request that came meanwhile runs it here, now.
+  void resume_cancel_callback() noexcept { m_on_cancel.install(m_parent); }
+  [[nodiscard]] std::size_t collected_count() const noexcept { return m_counter.collected; }
+  [[nodiscard]] bool cancel_requested() const noexcept { return m_parent != nullptr && m_parent->is_requested(); }
+
 private:
   struct cancel_all {
     gather_base* self;
@@ -155,6 +171,7 @@ private:
 
   completion_counter m_counter;
   scoped_cancel_callback<cancel_all> m_on_cancel{cancel_all{this}};
+  cancel_state* m_parent = nullptr;
 };
 
 template <bool Outcomes, class... T>
@@ -175,6 +192,8 @@ public:
       return std::apply([](auto&... t) { return std::tuple<result_of_t<T>...>{take_result(t)...}; }, m_tasks);
     }
   }
+
+  static constexpr bool collects_early = false;
 
   std::size_t size() const noexcept { return sizeof...(T); }
   template <class Fn>
@@ -214,24 +233,67 @@ public:
       return out;
     } else {
       this->rethrow_first_failure();
-      std::vector<result_of_t<T>> out;
-      out.reserve(m_tasks.size());
       // Each frame is freed right after its result is taken: at a million children the
       // frames do not fit in any cache, and a separate pass to free them costs a second
       // trip to memory per child.
-      for (auto& t : m_tasks) {
-        out.push_back(take_result(t));
-        t = task<T>{};
+      if constexpr (collects_early) {
+        // The chain collected the children below collected_count() already
+        // (collect_finished); none of them failed, or the line above threw.
+        for (std::size_t i = this->collected_count(); i < m_tasks.size(); ++i) {
+          if (m_tasks[i].valid()) {
+            m_results[i] = take_result(m_tasks[i]);
+            m_tasks[i] = task<T>{};
+          }
+        }
+        return std::move(m_results);
+      } else {
+        std::vector<result_of_t<T>> out;
+        out.reserve(m_tasks.size());
+        for (auto& t : m_tasks) {
+          out.push_back(take_result(t));
+          t = task<T>{};
+        }
+        return out;
       }
-      return out;
     }
   }
 
+  // Early collection needs a result slot per child up front, and moves that cannot throw
+  // (it runs inside a finishing child's final suspend point).
+  static constexpr bool collects_early =
+      !Outcomes && std::is_nothrow_default_constructible_v<result_of_t<T>> &&
+      std::is_nothrow_move_assignable_v<result_of_t<T>> &&
+      (std::is_void_v<T> || std::is_nothrow_move_constructible_v<T>) && !std::is_reference_v<T>;
+
+  void prepare_results(std::size_t n) { m_results.resize(n); }
+
+  /// Moves the results of chain children [c.collected, last) into their slots and frees
+  /// their frames (completion_counter::collect). A child that failed keeps its frame:
+  /// gather rethrows from it. Once cancellation is requested, collection stops: the cancel
+  /// callback, put back, has then run, and need not run again for every batch.
+  static void collect_finished(completion_counter& c, std::size_t last) noexcept {
+    auto& self = *static_cast<gather_vector_awaitable*>(c.owner);
+    self.pause_cancel_callback();
+    for (std::size_t i = c.collected; i < last; ++i) {
+      task<T>& t = self.m_tasks[i];
+      if (!t.handle().promise().result().has_exception()) {
+        self.m_results[i] = take_result(t);
+        t = task<T>{};
+      }
+    }
+    c.collected = last;
+    c.collect_due = self.cancel_requested() ? static_cast<std::size_t>(-1) : last + completion_counter::k_collect_batch;
+    self.resume_cancel_callback();
+  }
+
   std::size_t size() const noexcept { return m_tasks.size(); }
+  /// Every child still held: a collected child is finished and gone.
   template <class Fn>
   void for_each(Fn&& fn) {
     for (auto& t : m_tasks) {
-      fn(t);
+      if (t.valid()) {
+        fn(t);
+      }
     }
   }
   std::coroutine_handle<> handle_at(std::size_t i) { return m_tasks[i].handle(); }
@@ -239,6 +301,7 @@ public:
 
 private:
   std::vector<task<T>> m_tasks;
+  std::vector<result_of_t<T>> m_results; // filled by early collection, then await_resume
 };
 
 } // namespace weft::detail

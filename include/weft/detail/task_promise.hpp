@@ -110,20 +110,26 @@ private:
     return &marker;
   }
 
+  // Layout: a frame starts with two function pointers, then this promise. The fields that
+  // gather writes into every child before the children run (the counter, and the origin in
+  // m_own_cancel) come first, so that with the frame's own first 16 bytes they fill one
+  // 64-byte line: at a thousand children and more the frames no longer sit in L1, and a
+  // second line per child measured ~1 more L1 miss per child in gather.
+
   // Who runs next when this task finishes, when exactly one party can be waiting and it is
   // known before the task starts: the awaiter of a lazy task, or a joiner that took the
   // spawned task back from its own deque. Written before the task is resumed; null for a
   // spawned task run by the scheduler, which then completes through m_join.
   std::coroutine_handle<> m_continuation;
-  join_state m_join;
   // Set for a child of a gather: completion goes through the gather's counter. The low
   // bit says whether the gather's local chain runs it (one word where a pointer and a
   // bool took two: small tasks' frames fit a 128-byte block).
   static constexpr std::uintptr_t k_chained_bit = 1;
   static_assert(alignof(completion_counter) > k_chained_bit);
   std::uintptr_t m_counter_and_chained = 0;
-  std::atomic<completion_listener*> m_listener{nullptr};
   cancel_state m_own_cancel;
+  join_state m_join;
+  std::atomic<completion_listener*> m_listener{nullptr};
   cancel_state* m_cancel = &m_own_cancel;
 };
 
@@ -205,8 +211,13 @@ private:
         const gather_child next = child_at(*this, chain_next);
         if (w->deque.pop_if_newest(next.handle.address())) {
           // Ours alone now: no thief can reach it, so plain writes suffice.
-          ++chain_next;
+          const std::size_t finishing = chain_next++;
           next.promise->set_counter(this, true);
+          if (WEFT_UNLIKELY(finishing >= collect_due)) {
+            // Children [collected, finishing) have finished and left their final suspend
+            // point (the finishing one has not: it is running this).
+            collect(*this, finishing); // sets collected and collect_due
+          }
           return next.handle;
         }
       }
