@@ -97,7 +97,9 @@ public:
     }
     m_parent = parent;
     const weft::source_location origin = parent != nullptr ? parent->origin() : weft::source_location{};
-    for (std::size_t i = 0; i < n; ++i) {
+    // Last child first: the caller created the children in order, so the last frames are
+    // the ones still in L1, and after this pass the first ones are, where the chain starts.
+    for (std::size_t i = n; i-- > 0;) {
       promise_base* child = derived().child(i).promise;
       child->set_counter(&m_counter, i == 0);
       if (parent != nullptr) {
