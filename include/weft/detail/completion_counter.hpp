@@ -10,7 +10,8 @@
 //   as a join takes back the task it spawned. The chain counts its children in a plain
 //   field and subtracts them from `remaining` once, when it ends: when every child has
 //   been taken, or the next one was stolen or is not the newest item any more.
-// So a gather that nobody steals from costs one atomic RMW in all, beside the deque's own.
+// So a gather that nobody steals from costs no atomic RMW on the counter (the chain that
+// ran every child resumes the awaiter itself), beside the deque's own.
 // Chain fields are plain: one chain child runs at a time, and each one is handed the chain
 // through the resume of the next (the same happens-before as any resume on another worker).
 

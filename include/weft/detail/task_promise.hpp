@@ -226,6 +226,12 @@ private:
   // The chain ends. The rest of the children, if any, arrive one by one wherever they run.
   // After arrive() this frame may be gone (the awaiter may resume elsewhere): read first.
   const std::size_t done = chain_next; // every child taken so far has finished
+  if (done == size) {
+    // The chain ran every child: none arrives on its own, so nobody else reads or writes
+    // `remaining`, and the awaiter resumes here, on this thread: no RMW needed.
+    note_handoff();
+    return continuation;
+  }
   return arrive(done);
 }
 
