@@ -37,6 +37,28 @@ weft::task<int> fail_after(std::chrono::milliseconds d, std::string what) {
   throw std::runtime_error(what);
 }
 
+// Sleeps until cancelled; counts the cancellation and rethrows it.
+weft::task<int> sleep_until_cancelled(std::atomic<int>& cancelled) {
+  try {
+    co_await weft::sleep(1h);
+  } catch (const weft::cancelled_error&) {
+    cancelled.fetch_add(1);
+    throw;
+  }
+  co_return 0;
+}
+
+// Cancels h and joins it: "cancelled" if it ended with cancelled_error, else "none".
+weft::task<std::string> cancel_and_join(weft::join_handle<void>& h) {
+  h.cancel();
+  try {
+    co_await h;
+  } catch (const weft::cancelled_error&) {
+    co_return "cancelled";
+  }
+  co_return "none";
+}
+
 TEST_P(Gather, TupleInArgumentOrderNotCompletionOrder) {
   auto body = []() -> weft::task<std::tuple<int, std::string, weft::void_result>> {
     co_return co_await weft::gather(after(20ms, 1), []() -> weft::task<std::string> { co_return "two"; }(),
@@ -174,25 +196,11 @@ TEST_P(Gather, MillionChildren) {
 TEST_P(Gather, CancellingTheAwaiterCancelsEveryChild) {
   auto body = []() -> weft::task<std::string> {
     std::atomic<int> cancelled_children{0};
-    auto child = [](std::atomic<int>& n) -> weft::task<void> {
-      try {
-        co_await weft::sleep(1h);
-      } catch (const weft::cancelled_error&) {
-        n.fetch_add(1);
-        throw;
-      }
-    };
-    auto h = weft::spawn([](auto make, std::atomic<int>& n) -> weft::task<void> {
-      (void)co_await weft::gather(make(n), make(n), make(n));
-    }(child, cancelled_children));
+    auto h = weft::spawn([](std::atomic<int>& n) -> weft::task<void> {
+      (void)co_await weft::gather(sleep_until_cancelled(n), sleep_until_cancelled(n), sleep_until_cancelled(n));
+    }(cancelled_children));
     co_await weft::sleep(5ms);
-    h.cancel();
-    std::string r = "none";
-    try {
-      co_await h;
-    } catch (const weft::cancelled_error&) {
-      r = "cancelled";
-    }
+    const std::string r = co_await cancel_and_join(h);
     co_return r + std::to_string(cancelled_children.load());
   };
   EXPECT_EQ(weft::run(body(), options()), "cancelled3");
@@ -380,28 +388,12 @@ TEST_P(Gather, CancelReachesEveryChildWhileTheChainCollects) {
     auto h = weft::spawn([](std::atomic<int>& n) -> weft::task<void> {
       std::vector<weft::task<int>> ts;
       for (int i = 0; i < 4000; ++i) {
-        ts.push_back([](int v, std::atomic<int>& c) -> weft::task<int> {
-          if (v >= 3000) {
-            try {
-              co_await weft::sleep(1h);
-            } catch (const weft::cancelled_error&) {
-              c.fetch_add(1);
-              throw;
-            }
-          }
-          co_return v;
-        }(i, n));
+        ts.push_back(i < 3000 ? [](int v) -> weft::task<int> { co_return v; }(i) : sleep_until_cancelled(n));
       }
       (void)co_await weft::gather(std::move(ts));
     }(cancelled_children));
     co_await weft::sleep(10ms);
-    h.cancel();
-    std::string r = "none";
-    try {
-      co_await h;
-    } catch (const weft::cancelled_error&) {
-      r = "cancelled";
-    }
+    const std::string r = co_await cancel_and_join(h);
     co_return r + std::to_string(cancelled_children.load());
   };
   EXPECT_EQ(weft::run(body(), options()), "cancelled1000");

@@ -240,12 +240,11 @@ public:
       // trip to memory per child.
       if constexpr (collects_early) {
         // The chain collected the children below collected_count() already
-        // (collect_finished); none of them failed, or the line above threw.
+        // (collect_finished); none of them failed, or the line above threw. The rest are
+        // all still held.
         for (std::size_t i = this->collected_count(); i < m_tasks.size(); ++i) {
-          if (m_tasks[i].valid()) {
-            m_results[i] = take_result(m_tasks[i]);
-            m_tasks[i] = task<T>{};
-          }
+          m_results[i] = take_result(m_tasks[i]);
+          m_tasks[i] = task<T>{};
         }
         return std::move(m_results);
       } else {
