@@ -15,7 +15,8 @@ public:
   using std::runtime_error::runtime_error;
 };
 
-/// Thrown when an empty (moved-from or already-spawned) task is awaited or spawned.
+/// Thrown when an empty (moved-from, already spawned or already awaited) task is awaited,
+/// spawned or gathered.
 class invalid_task_error : public error {
 public:
   using error::error;

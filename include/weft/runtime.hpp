@@ -182,7 +182,7 @@ template <class T>
 join_handle<T> runtime::spawn(task<T> t, weft::source_location where) {
   auto h = t.release();
   if (!h) {
-    throw invalid_task_error("weft::spawn of an empty task (moved-from or already spawned)");
+    throw invalid_task_error("weft::spawn of an empty task (moved-from, spawned or awaited)");
   }
   h.promise().own_cancellation().set_origin(where, detail::start_kind::spawned);
   detail::start_spawned(*m_scheduler, h);
@@ -193,7 +193,7 @@ template <class T>
 T runtime::block_on(task<T> t, weft::source_location where) {
   detail::check_not_on_worker("weft::runtime::block_on (sync_wait)");
   if (!t.valid()) {
-    throw invalid_task_error("weft::sync_wait of an empty task (moved-from or already spawned)");
+    throw invalid_task_error("weft::sync_wait of an empty task (moved-from, spawned or awaited)");
   }
   t.handle().promise().own_cancellation().set_origin(where, detail::start_kind::block_on);
   detail::blocking_result<T> result;

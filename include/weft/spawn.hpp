@@ -25,7 +25,7 @@ template <class T>
                                                   weft::source_location where = weft::source_location::current()) {
   auto h = t.release();
   if (!h) {
-    throw invalid_task_error("weft::spawn of an empty task (moved-from or already spawned)");
+    throw invalid_task_error("weft::spawn of an empty task (moved-from, spawned or awaited)");
   }
   h.promise().own_cancellation().set_origin(where, detail::start_kind::spawned);
   if (detail::worker_context* w = detail::tl_worker) {

@@ -16,7 +16,8 @@ namespace weft {
 /// awaits use no stack) or spawned (weft::spawn). An exception thrown in the body is
 /// rethrown to whoever awaits it.
 ///
-/// Throws: awaiting an empty (moved-from or spawned) task throws weft::invalid_task_error.
+/// Throws: awaiting an empty (moved-from, spawned or already awaited) task throws
+/// weft::invalid_task_error.
 /// Thread safety: a task is owned by one party at a time; move it to hand it over.
 /// asyncio: a coroutine object; `co_await t` is `await coro`.
 template <class T = void>
@@ -42,32 +43,43 @@ public:
   /// True if the task holds a coroutine (not moved-from, not spawned).
   [[nodiscard]] bool valid() const noexcept { return static_cast<bool>(m_handle); }
 
+  /// Awaiting runs the task and consumes it: the result is taken and the frame freed as
+  /// the awaiter resumes, and the task is empty from then on (as a Python coroutine
+  /// cannot be awaited twice).
   class awaiter {
   public:
-    explicit awaiter(handle_type h) noexcept : m_handle(h) {}
+    explicit awaiter(task& owner) noexcept : m_owner(owner) {}
     bool await_ready() const {
-      if (!m_handle) {
-        throw invalid_task_error("weft::task awaited while empty (moved-from or spawned)");
+      if (!m_owner.m_handle) {
+        throw invalid_task_error("weft::task awaited while empty (moved-from, spawned or already awaited)");
       }
       return false;
     }
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
+      const handle_type h = m_owner.m_handle;
       // A lazy task is part of its awaiter's thread of control: it shares its cancellation.
       if (detail::cancel_state* c = detail::cancellation_of(awaiting)) {
-        m_handle.promise().share_cancellation(*c);
+        h.promise().share_cancellation(*c);
       }
-      m_handle.promise().set_continuation(awaiting);
-      return m_handle;
+      h.promise().set_continuation(awaiting);
+      return h;
     }
-    T await_resume() { return m_handle.promise().result().take(); }
+    T await_resume() {
+      const handle_type h = std::exchange(m_owner.m_handle, {});
+      struct frame_guard {
+        handle_type h;
+        ~frame_guard() { h.destroy(); }
+      } guard{h};
+      return h.promise().result().take();
+    }
 
   private:
-    handle_type m_handle;
+    task& m_owner;
   };
 
-  awaiter operator co_await() & noexcept { return awaiter{m_handle}; }
-  awaiter operator co_await() && noexcept { return awaiter{m_handle}; }
+  awaiter operator co_await() & noexcept { return awaiter{*this}; }
+  awaiter operator co_await() && noexcept { return awaiter{*this}; }
 
   /// The coroutine, still owned by the task. For weft's combinators.
   [[nodiscard]] handle_type handle() const noexcept { return m_handle; }

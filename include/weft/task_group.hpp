@@ -213,7 +213,7 @@ public:
   template <class T>
   [[gnu::always_inline]] void spawn(task<T> t, weft::source_location where = weft::source_location::current()) {
     if (!t.valid()) {
-      throw invalid_task_error("weft::task_group::spawn of an empty task (moved-from or spawned)");
+      throw invalid_task_error("weft::task_group::spawn of an empty task (moved-from, spawned or awaited)");
     }
     m_state->spawn(m_state, std::move(t), where);
   }

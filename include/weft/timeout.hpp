@@ -33,7 +33,7 @@ inline bool is_cancellation(const std::exception_ptr& e) noexcept {
 template <class T>
 task<T> run_with_deadline(task<T> t, std::chrono::steady_clock::time_point deadline) {
   if (!t.valid()) {
-    throw invalid_task_error("weft::wait_for/timeout of an empty task (moved-from or spawned)");
+    throw invalid_task_error("weft::wait_for/timeout of an empty task (moved-from, spawned or awaited)");
   }
   join_handle<T> h = weft::spawn(std::move(t));
   std::atomic<bool> timed_out{false};
@@ -121,7 +121,7 @@ template <class T, class Rep, class Period>
 template <class T>
 [[nodiscard]] task<T> shield(task<T> t) {
   if (!t.valid()) {
-    throw invalid_task_error("weft::shield of an empty task (moved-from or spawned)");
+    throw invalid_task_error("weft::shield of an empty task (moved-from, spawned or awaited)");
   }
   join_handle<T> h = weft::spawn(std::move(t));
   co_await h.done();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -87,6 +88,55 @@ TEST(Task, AwaitingMovedFromTaskThrows) {
     co_return v;
   };
   EXPECT_THROW(weft::run(body(), {.workers = 1}), weft::invalid_task_error);
+}
+
+// As a Python coroutine: awaited once. Awaiting consumes the task, so a second await (or a
+// spawn after the await) is refused instead of resuming a finished coroutine.
+TEST(Task, AwaitingATaskAgainThrows) {
+  auto body = []() -> weft::task<int> {
+    auto t = answer();
+    const int v = co_await t;
+    EXPECT_EQ(v, 42);
+    EXPECT_FALSE(t.valid());
+    co_await t; // already awaited
+    co_return v;
+  };
+  EXPECT_THROW(weft::run(body(), {.workers = 1}), weft::invalid_task_error);
+  auto spawn_after_await = []() -> weft::task<int> {
+    auto t = answer();
+    const int v = co_await t;
+    co_return v + co_await weft::spawn(std::move(t));
+  };
+  EXPECT_THROW(weft::run(spawn_after_await(), {.workers = 1}), weft::invalid_task_error);
+}
+
+struct counts_destruction {
+  explicit counts_destruction(int& count) : count(&count) {}
+  counts_destruction(counts_destruction&& other) noexcept : count(std::exchange(other.count, nullptr)) {}
+  counts_destruction& operator=(counts_destruction&&) = delete;
+  ~counts_destruction() {
+    if (count != nullptr) {
+      ++*count;
+    }
+  }
+  int* count;
+};
+
+weft::task<int> holds_argument(counts_destruction arg) {
+  co_return *arg.count;
+}
+
+// The awaited task's frame (its argument copies included) is gone once the await returns,
+// not at the end of the awaiter's scope: a long-lived awaiter does not keep finished
+// children's frames.
+TEST(Task, AnAwaitedTasksFrameIsFreedWhenTheAwaitReturns) {
+  int destroyed = 0;
+  auto body = [&]() -> weft::task<int> {
+    auto t = holds_argument(counts_destruction(destroyed));
+    co_await t;
+    co_return destroyed;
+  };
+  EXPECT_EQ(weft::run(body(), {.workers = 1}), 1);
 }
 
 TEST(Task, SpawningMovedFromTaskThrows) {

@@ -67,7 +67,7 @@ public:
     const std::size_t n = derived().size();
     for (std::size_t i = 0; i < n; ++i) {
       if (!derived().handle_at(i)) {
-        throw invalid_task_error("weft::gather of an empty task (moved-from or spawned)");
+        throw invalid_task_error("weft::gather of an empty task (moved-from, spawned or awaited)");
       }
     }
     return n == 0;
