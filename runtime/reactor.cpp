@@ -156,6 +156,11 @@ bool sleep_awaiter::suspend(std::coroutine_handle<> h, detail::cancel_state* can
   if (w == nullptr) {
     throw no_runtime_error("weft::sleep awaited outside a runtime's worker");
   }
+  if (m_awaited) {
+    // Its timer is spent (or still armed): make a new sleep for each await.
+    throw usage_error("weft::sleep awaited a second time");
+  }
+  m_awaited = true;
   // relaxed: a flag; a sleep that misses it is cancelled by close_timers().
   if (w->signals->stopping.load(std::memory_order_relaxed)) {
     throw cancelled_error("weft::sleep: runtime is shutting down");

@@ -49,7 +49,9 @@ public:
 
 /// A synchronisation primitive was misused: unlocking a mutex that is not locked,
 /// releasing a bounded_semaphore more often than it was acquired, queue::task_done() called
-/// more often than items were put (asyncio raises RuntimeError or ValueError).
+/// more often than items were put (asyncio raises RuntimeError or ValueError); or a
+/// one-shot awaitable (a gather, a sleep) was awaited a second time (asyncio: RuntimeError,
+/// "cannot reuse already awaited coroutine").
 class usage_error : public error {
 public:
   using error::error;

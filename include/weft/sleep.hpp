@@ -44,6 +44,7 @@ private:
   // asyncio's idiom for "yield", then costs a yield and no clock read.
   enum class expiry : std::uint8_t { unknown, passed, future };
   expiry m_expiry = expiry::unknown;
+  bool m_awaited = false; // a sleep is awaited once (a second await throws usage_error)
   detail::timer_op* m_op = nullptr;
   detail::cancel_state* m_cancel = nullptr; // where our callback is installed
 };

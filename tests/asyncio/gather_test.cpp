@@ -239,6 +239,38 @@ TEST_P(Gather, EmptyTaskThrows) {
   EXPECT_THROW(weft::run(body(), options()), weft::invalid_task_error);
 }
 
+// A gather is awaited once: its children ran and their results were taken. A second
+// await threw for the vector form (empty tasks) but resumed finished coroutines for the
+// tuple form.
+TEST_P(Gather, AwaitingAGatherTwiceThrows) {
+  auto tuple_form = []() -> weft::task<int> {
+    auto g = weft::gather(after(1ms, 1), after(0ms, 2));
+    const auto [a, b] = co_await g;
+    EXPECT_EQ(a + b, 3);
+    (void)co_await g;
+    co_return a;
+  };
+  EXPECT_THROW(weft::run(tuple_form(), options()), weft::usage_error);
+  auto vector_form = []() -> weft::task<int> {
+    std::vector<weft::task<int>> children;
+    children.push_back(after(0ms, 1));
+    auto g = weft::gather(std::move(children));
+    const std::vector<int> got = co_await g;
+    EXPECT_EQ(got, std::vector<int>{1});
+    (void)co_await g;
+    co_return 0;
+  };
+  EXPECT_THROW(weft::run(vector_form(), options()), weft::usage_error);
+  auto empty_form = []() -> weft::task<int> {
+    auto g = weft::gather(std::vector<weft::task<int>>{});
+    const std::vector<int> got = co_await g;
+    EXPECT_TRUE(got.empty());
+    (void)co_await g;
+    co_return 0;
+  };
+  EXPECT_THROW(weft::run(empty_form(), options()), weft::usage_error);
+}
+
 TEST_P(Gather, ManyAwaitersOnOneHandle) {
   auto body = []() -> weft::task<int> {
     auto h = weft::spawn(after(5ms, 11));

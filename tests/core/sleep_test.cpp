@@ -1,5 +1,6 @@
 #include <weft/sleep.hpp>
 
+#include <weft/errors.hpp>
 #include <weft/run.hpp>
 #include <weft/runtime.hpp>
 #include <weft/spawn.hpp>
@@ -38,6 +39,23 @@ TEST_P(Sleep, NeverReturnsEarly) {
     co_return early;
   };
   EXPECT_EQ(weft::run(body(), options()), 0);
+}
+
+// A sleep is awaited once. A second await used to arm a second timer over the first (which
+// leaked) and never woke; now it throws. Likewise for sleep(0), which only yields.
+TEST_P(Sleep, AwaitingASleepTwiceThrows) {
+  auto body = []() -> weft::task<void> {
+    auto s = weft::sleep(1ms);
+    co_await s;
+    co_await s;
+  };
+  EXPECT_THROW(weft::run(body(), options()), weft::usage_error);
+  auto yield_twice = []() -> weft::task<void> {
+    auto s = weft::sleep(0ms);
+    co_await s;
+    co_await s;
+  };
+  EXPECT_THROW(weft::run(yield_twice(), options()), weft::usage_error);
 }
 
 TEST_P(Sleep, SleepUntilNeverReturnsEarly) {

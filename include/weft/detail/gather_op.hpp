@@ -61,6 +61,11 @@ public:
   ~gather_base() { m_on_cancel.uninstall(); }
 
   bool await_ready() {
+    if (m_awaited) {
+      // The children have run and their results were taken (or they are running): a
+      // gather is awaited once, as a Python awaitable.
+      throw usage_error("weft::gather awaited a second time: its children already ran");
+    }
     // Indexed loops over the children here and in await_suspend: one shape for every child
     // type, which both compilers turn into a plain loop (a fold over the tuple cost clang
     // ~1 ns per child here and ~1.6 in await_suspend).
@@ -70,6 +75,7 @@ public:
         throw invalid_task_error("weft::gather of an empty task (moved-from, spawned or awaited)");
       }
     }
+    m_awaited = true;
     return n == 0;
   }
 
@@ -174,6 +180,7 @@ private:
   completion_counter m_counter;
   scoped_cancel_callback<cancel_all> m_on_cancel{cancel_all{this}};
   cancel_state* m_parent = nullptr;
+  bool m_awaited = false;
 };
 
 template <bool Outcomes, class... T>
