@@ -97,8 +97,11 @@ public:
   }
   asio_awaitable(const asio_awaitable&) = delete;
   asio_awaitable& operator=(const asio_awaitable&) = delete;
+  // A move spends the source: GCC awaits `co_await std::move(op)` through a moved-to
+  // temporary, and a second such await must still be caught.
   asio_awaitable(asio_awaitable&& other) noexcept
-      : cancel_callback(), m_init(std::move(other.m_init)), m_args(std::move(other.m_args)) {
+      : cancel_callback(), m_init(std::move(other.m_init)), m_args(std::move(other.m_args)),
+        m_spent(std::exchange(other.m_spent, true)) {
     fn = &asio_awaitable::on_cancel;
   }
   asio_awaitable& operator=(asio_awaitable&&) = delete;
@@ -108,6 +111,11 @@ public:
 
   template <class Promise>
   bool await_suspend(std::coroutine_handle<Promise> awaiting) {
+    if (m_spent) {
+      // The first await initiated the operation (its arguments are moved from).
+      throw usage_error("weft::use_task: an Asio operation awaited a second time (or after a move)");
+    }
+    m_spent = true;
     m_cancel = cancellation_of(awaiting);
     if (m_cancel != nullptr && m_cancel->is_requested()) {
       throw cancelled_error("weft::use_task: task cancelled before the operation started");
@@ -229,6 +237,7 @@ private:
 
   Initiation m_init;
   InitArgs m_args;
+  bool m_spent = false; // awaited (the operation was initiated) or moved from
   std::coroutine_handle<> m_awaiting;
   scheduler* m_sched = nullptr;
   scheduler_signals* m_signals = nullptr; // relaxed reads of stopping: a flag

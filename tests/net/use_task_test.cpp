@@ -40,6 +40,25 @@ TEST_P(UseTask, AwaitsAnAsioTimerAndResumesOnAWorker) {
   EXPECT_TRUE(weft::run(body(), options()));
 }
 
+// The first await initiates the operation; a second would initiate it again with
+// moved-from arguments and a spent completion gate.
+TEST_P(UseTask, AwaitingAnOperationTwiceThrows) {
+  auto body = []() -> weft::task<void> {
+    asio::steady_timer timer(weft::runtime::current()->io_context(), 1ms);
+    auto wait = timer.async_wait(weft::use_task);
+    co_await std::move(wait); // GCC awaits a moved-to temporary here
+    co_await std::move(wait);
+  };
+  EXPECT_THROW(weft::run(body(), options()), weft::usage_error);
+  auto as_lvalue = []() -> weft::task<void> {
+    asio::steady_timer timer(weft::runtime::current()->io_context(), 1ms);
+    auto wait = timer.async_wait(weft::use_task);
+    co_await wait;
+    co_await wait;
+  };
+  EXPECT_THROW(weft::run(as_lvalue(), options()), weft::usage_error);
+}
+
 TEST_P(UseTask, TcpRoundTripOverLoopback) {
   auto body = []() -> weft::task<std::string> {
     auto& io = weft::runtime::current()->io_context();
