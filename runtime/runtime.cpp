@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 namespace weft {
 namespace {
@@ -16,8 +17,23 @@ thread_local runtime* tl_current = nullptr;
 
 runtime::runtime() : runtime(runtime_options{}) {}
 
+namespace {
+
+runtime_options checked(runtime_options options) {
+  if (options.workers > runtime_options::max_workers) {
+    // Most likely a negative count converted to unsigned; thousands of threads on a few
+    // cores would spend their time searching each other's deques.
+    throw usage_error("weft::runtime: runtime_options::workers is " + std::to_string(options.workers) +
+                      ", above runtime_options::max_workers (" + std::to_string(runtime_options::max_workers) +
+                      ")");
+  }
+  return options;
+}
+
+} // namespace
+
 runtime::runtime(runtime_options options)
-    : m_scheduler(std::make_unique<detail::scheduler>(*this, std::move(options))) {
+    : m_scheduler(std::make_unique<detail::scheduler>(*this, checked(std::move(options)))) {
   detail::add_live_runtime(*this); // if this throws, the scheduler's destructor shuts down
   if (detail::tl_worker == nullptr) {
     m_previous_current = tl_current;

@@ -7,6 +7,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <limits>
 #include <mutex>
 
 namespace weft {
@@ -17,12 +18,14 @@ namespace weft {
 /// asyncio: asyncio.Barrier (abort(), reset(), broken_barrier_error for BrokenBarrierError).
 class barrier {
 public:
-  /// Throws: usage_error if parties is 0.
+  /// Throws: usage_error if parties is 0 or above max_parties() (as a negative count
+  /// converts to).
   explicit barrier(std::size_t parties) : m_parties(parties) {
-    if (parties == 0) {
-      throw usage_error("weft::barrier: parties must be at least 1");
+    if (parties == 0 || parties > max_parties()) {
+      throw usage_error("weft::barrier: parties must be between 1 and max_parties() (a negative count?)");
     }
   }
+  static constexpr std::size_t max_parties() noexcept { return std::numeric_limits<std::size_t>::max() / 2; }
   barrier(const barrier&) = delete;
   barrier& operator=(const barrier&) = delete;
   ~barrier() = default;

@@ -25,8 +25,10 @@ namespace weft {
 
 /// How to build a runtime.
 struct runtime_options {
-  /// Worker threads; 0 means std::thread::hardware_concurrency().
+  /// Worker threads; 0 means std::thread::hardware_concurrency(). More than max_workers
+  /// throws weft::usage_error.
   unsigned workers = 0;
+  static constexpr unsigned max_workers = 4096;
   /// Rounds of stealing an idle worker tries before it parks.
   unsigned spin_rounds = 64;
   /// Called with an exception that ended a detached task (never with cancelled_error).

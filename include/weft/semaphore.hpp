@@ -45,7 +45,7 @@ private:
 /// asyncio: asyncio.Semaphore.
 class semaphore {
 public:
-  /// Requires: initial <= max_value().
+  /// Throws: usage_error if initial > max_value() (as a negative count converts to).
   explicit semaphore(std::size_t initial = 1) : semaphore(initial, max_value()) {}
   semaphore(const semaphore&) = delete;
   semaphore& operator=(const semaphore&) = delete;
@@ -82,8 +82,10 @@ public:
 
 protected:
   semaphore(std::size_t initial, std::size_t bound) : m_value(initial), m_bound(bound) {
-    if (initial > bound) {
-      throw usage_error("weft::semaphore: initial value above the maximum");
+    // Above max_value() is most likely a negative count converted to size_t (asyncio
+    // raises ValueError for a negative value).
+    if (initial > bound || initial > max_value()) {
+      throw usage_error("weft::semaphore: initial value above max_value() (a negative count?)");
     }
   }
 
@@ -108,6 +110,7 @@ private:
 /// asyncio: asyncio.BoundedSemaphore (which raises ValueError; weft throws usage_error).
 class bounded_semaphore : public semaphore {
 public:
+  /// Throws: usage_error if initial > max_value() (as a negative count converts to).
   explicit bounded_semaphore(std::size_t initial = 1) : semaphore(initial, initial) {}
 };
 

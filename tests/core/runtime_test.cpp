@@ -30,6 +30,15 @@ TEST(Runtime, DefaultsToHardwareConcurrency) {
   EXPECT_EQ(three.worker_count(), 3u);
 }
 
+// A negative count converted to unsigned asked for four billion workers: the constructor
+// ran for hours creating threads that searched each other's deques. Refused now.
+TEST(Runtime, AnAbsurdWorkerCountThrows) {
+  const int workers = -1;
+  EXPECT_THROW(weft::runtime({.workers = static_cast<unsigned>(workers)}), weft::usage_error);
+  EXPECT_THROW(weft::runtime({.workers = weft::runtime_options::max_workers + 1}), weft::usage_error);
+  EXPECT_EQ(weft::runtime::current(), nullptr); // nothing left half-made
+}
+
 TEST(Runtime, IsCurrentOnTheThreadThatBuiltIt) {
   EXPECT_EQ(weft::runtime::current(), nullptr);
   {

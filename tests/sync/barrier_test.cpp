@@ -86,4 +86,11 @@ TEST_P(Barrier, CancelledWaiterNoLongerCounts) {
 
 TEST(BarrierMisuse, ZeroPartiesThrows) { EXPECT_THROW(weft::barrier(0), weft::usage_error); }
 
+// A negative count converted to size_t made a barrier that never trips.
+TEST(BarrierMisuse, ANegativeCountThrows) {
+  const int parties = -2;
+  EXPECT_THROW(weft::barrier(static_cast<std::size_t>(parties)), weft::usage_error);
+  EXPECT_NO_THROW(weft::barrier(weft::barrier::max_parties()));
+}
+
 } // namespace

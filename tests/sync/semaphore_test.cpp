@@ -88,6 +88,15 @@ TEST_P(Semaphore, ReleaseHandsUnitsToWaitersInOrder) {
   EXPECT_EQ(weft::run(body(), options()), (std::vector<int>{0, 1, 2, 3, 4}));
 }
 
+// asyncio raises ValueError for a negative initial value; converted to size_t it was
+// taken as a bounded_semaphore with 2^64 - 1 units.
+TEST(SemaphoreMisuse, ANegativeInitialValueThrows) {
+  const int initial = -1;
+  EXPECT_THROW(weft::semaphore(static_cast<std::size_t>(initial)), weft::usage_error);
+  EXPECT_THROW(weft::bounded_semaphore(static_cast<std::size_t>(initial)), weft::usage_error);
+  EXPECT_NO_THROW(weft::bounded_semaphore(weft::semaphore::max_value()));
+}
+
 TEST(SemaphoreMisuse, BoundedSemaphoreRefusesOverRelease) {
   weft::bounded_semaphore sem(2);
   EXPECT_TRUE(sem.try_acquire());
