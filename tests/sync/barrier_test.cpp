@@ -90,7 +90,7 @@ TEST(BarrierMisuse, ZeroPartiesThrows) { EXPECT_THROW(weft::barrier(0), weft::us
 TEST(BarrierMisuse, ANegativeCountThrows) {
   const int parties = -2;
   EXPECT_THROW(weft::barrier(static_cast<std::size_t>(parties)), weft::usage_error);
-  EXPECT_NO_THROW(weft::barrier(weft::barrier::max_parties()));
+  EXPECT_NO_THROW(weft::barrier largest(weft::barrier::max_parties()));
 }
 
 } // namespace

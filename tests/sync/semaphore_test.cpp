@@ -94,7 +94,7 @@ TEST(SemaphoreMisuse, ANegativeInitialValueThrows) {
   const int initial = -1;
   EXPECT_THROW(weft::semaphore(static_cast<std::size_t>(initial)), weft::usage_error);
   EXPECT_THROW(weft::bounded_semaphore(static_cast<std::size_t>(initial)), weft::usage_error);
-  EXPECT_NO_THROW(weft::bounded_semaphore(weft::semaphore::max_value()));
+  EXPECT_NO_THROW(weft::bounded_semaphore largest(weft::semaphore::max_value()));
 }
 
 TEST(SemaphoreMisuse, BoundedSemaphoreRefusesOverRelease) {
