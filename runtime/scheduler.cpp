@@ -25,6 +25,14 @@ namespace {
 constexpr unsigned k_max_steal_pacing = 4;
 // How long a worker at full pacing sleeps while other deques still hold work.
 constexpr std::chrono::nanoseconds k_paced_out_park = std::chrono::microseconds(200);
+// The longest an idle worker sleeps before it looks at the other deques again. Wake-ups
+// for locally pushed work are hints (a relaxed read of the sleeper count, no fence on the
+// push path), so one can be missed, and a claim of wake_pending has been seen left set
+// with every other worker asleep (docs/design.md, "Parking and wake-up"); a worker that
+// wakes on this timeout hands the claim back. It bounds what a miss costs: a task that a
+// busy worker holds waits at most this long for an idle thief. 20 wake-ups a second per
+// idle worker cost nothing measurable.
+constexpr std::chrono::nanoseconds k_idle_recheck = std::chrono::milliseconds(50);
 // Work a steal brings must last this long to be worth the steal: moving a task between
 // cores costs a few cache misses on each side, ~1 us here.
 constexpr auto k_worth_a_steal = std::chrono::microseconds(2);
@@ -314,7 +322,7 @@ void* worker::park_or_find() noexcept {
   m_sched.parked.fetch_add(1, std::memory_order_seq_cst);
   m_sched.on_worker_parking();
   void* item = nullptr;
-  const auto limit = others_have_work ? k_paced_out_park : std::chrono::nanoseconds::max();
+  const auto limit = others_have_work ? k_paced_out_park : k_idle_recheck;
   if (poller) {
     set_activity(worker_activity::polling);
     run_reactor(true, limit);
@@ -322,11 +330,7 @@ void* worker::park_or_find() noexcept {
     m_sched.idle.finish_wait();
   } else {
     set_activity(worker_activity::parked);
-    if (others_have_work) {
-      m_sched.idle.wait_for(key, limit);
-    } else {
-      m_sched.idle.wait(key);
-    }
+    m_sched.idle.wait_for(key, limit);
   }
   set_activity(worker_activity::searching);
   m_sched.parked.fetch_sub(1, std::memory_order_seq_cst);
