@@ -13,12 +13,7 @@ namespace {
 // The runtime made current on this (non-worker) thread by its constructor.
 thread_local runtime* tl_current = nullptr;
 
-} // namespace
-
-runtime::runtime() : runtime(runtime_options{}) {}
-
-namespace {
-
+/// options, refused with usage_error where a count is absurd.
 runtime_options checked(runtime_options options) {
   if (options.workers > runtime_options::max_workers) {
     // Most likely a negative count converted to unsigned; thousands of threads on a few
@@ -31,6 +26,8 @@ runtime_options checked(runtime_options options) {
 }
 
 } // namespace
+
+runtime::runtime() : runtime(runtime_options{}) {}
 
 runtime::runtime(runtime_options options)
     : m_scheduler(std::make_unique<detail::scheduler>(*this, checked(std::move(options)))) {

@@ -137,12 +137,7 @@ public:
       if (m_parent_cancel != nullptr) {
         m_parent_cancel->remove(&m_wait.cancel_cb);
       }
-      const handle_type h = m_owner.m_frame.take_consumed();
-      struct frame_guard {
-        handle_type h;
-        ~frame_guard() { h.destroy(); }
-      } guard{h};
-      return h.promise().result().take();
+      return detail::take_result_and_destroy(m_owner.m_frame.take_consumed());
     }
 
   private:
@@ -227,12 +222,7 @@ public:
   /// exception) and frees the task; the handle is consumed.
   T take_finished() {
     WEFT_ASSERT(m_frame && m_frame.get().promise().join().is_done());
-    const handle_type h = m_frame.take_consumed();
-    struct frame_guard {
-      handle_type h;
-      ~frame_guard() { h.destroy(); }
-    } guard{h};
-    return h.promise().result().take();
+    return detail::take_result_and_destroy(m_frame.take_consumed());
   }
 
   /// For weft's combinators: the exception a finished task ended with, or null.

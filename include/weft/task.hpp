@@ -65,14 +65,7 @@ public:
       h.promise().set_continuation(awaiting);
       return h;
     }
-    T await_resume() {
-      const handle_type h = std::exchange(m_owner.m_handle, {});
-      struct frame_guard {
-        handle_type h;
-        ~frame_guard() { h.destroy(); }
-      } guard{h};
-      return h.promise().result().take();
-    }
+    T await_resume() { return detail::take_result_and_destroy(std::exchange(m_owner.m_handle, {})); }
 
   private:
     task& m_owner;

@@ -272,4 +272,15 @@ public:
   void return_void() noexcept {}
 };
 
+/// Takes the outcome of the finished task behind h (rethrowing its exception) and frees
+/// its frame, on either path.
+template <class T>
+decltype(auto) take_result_and_destroy(std::coroutine_handle<task_promise<T>> h) {
+  struct frame_guard {
+    std::coroutine_handle<task_promise<T>> h;
+    ~frame_guard() { h.destroy(); }
+  } guard{h};
+  return h.promise().result().take();
+}
+
 } // namespace weft::detail
