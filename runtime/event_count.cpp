@@ -23,28 +23,26 @@ long futex_wake(std::atomic<std::uint32_t>* addr, int count) noexcept {
 
 } // namespace
 
-void event_count::wait(std::uint32_t key) noexcept {
+void event_count::wait(std::uint32_t key) noexcept { sleep(key, nullptr); }
+
+void event_count::wait_for(std::uint32_t key, std::chrono::nanoseconds timeout) noexcept {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  sleep(key, &deadline);
+}
+
+void event_count::sleep(std::uint32_t key, const std::chrono::steady_clock::time_point* deadline) noexcept {
   // seq_cst: the sleeper's write in the Dekker pair with notify_one()'s read of m_on_futex
   // after its epoch bump: either it sees us and calls futex_wake, or our futex_wait,
   // which compares the epoch after this, sees the new epoch and returns at once.
   m_on_futex.fetch_add(1, std::memory_order_seq_cst);
   // acquire: pairs with the notifier's seq_cst bump of the epoch; spurious returns from
-  // the futex (signals, EAGAIN) loop back here.
+  // the futex (signals, EAGAIN) and timeouts loop back here.
   while (m_epoch.load(std::memory_order_acquire) == key) {
-    futex_wait(&m_epoch, key);
-  }
-  // relaxed: only counts; the epoch change above is what we synchronised on.
-  m_on_futex.fetch_sub(1, std::memory_order_relaxed);
-  m_waiters.fetch_sub(1, std::memory_order_relaxed);
-}
-
-void event_count::wait_for(std::uint32_t key, std::chrono::nanoseconds timeout) noexcept {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  // seq_cst: as in wait().
-  m_on_futex.fetch_add(1, std::memory_order_seq_cst);
-  // acquire: as in wait().
-  while (m_epoch.load(std::memory_order_acquire) == key) {
-    const auto left = deadline - std::chrono::steady_clock::now();
+    if (deadline == nullptr) {
+      futex_wait(&m_epoch, key);
+      continue;
+    }
+    const auto left = *deadline - std::chrono::steady_clock::now();
     if (left <= std::chrono::nanoseconds::zero()) {
       break;
     }
@@ -52,7 +50,7 @@ void event_count::wait_for(std::uint32_t key, std::chrono::nanoseconds timeout) 
     const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
     futex_wait(&m_epoch, key, &ts);
   }
-  // relaxed: only counts, as in wait().
+  // relaxed: only counts; the epoch change above is what we synchronised on.
   m_on_futex.fetch_sub(1, std::memory_order_relaxed);
   m_waiters.fetch_sub(1, std::memory_order_relaxed);
 }

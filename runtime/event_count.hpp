@@ -38,7 +38,8 @@ public:
     m_waiters.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  /// Sleeps until the epoch moves past key (returns at once if it already has).
+  /// Sleeps until the epoch moves past key (returns at once if it already has). The
+  /// workers use wait_for(); this one is the same code without a deadline.
   void wait(std::uint32_t key) noexcept;
 
   /// As wait(), but returns after `timeout` at the latest.
@@ -69,6 +70,9 @@ public:
   void notify_all() noexcept;
 
 private:
+  // wait() and wait_for(): no deadline when it is null.
+  void sleep(std::uint32_t key, const std::chrono::steady_clock::time_point* deadline) noexcept;
+
   std::atomic<std::uint32_t>& m_waiters;
   std::atomic<std::uint32_t> m_epoch{0};
   // Waiters inside wait() / wait_for(), on or about to reach the futex; the announced

@@ -42,11 +42,6 @@ std::size_t reactor::poll() noexcept {
   return run_guarded([](asio::io_context& io) { return io.poll(); });
 }
 
-std::size_t reactor::wait_and_poll() noexcept {
-  const std::size_t ran = run_guarded([](asio::io_context& io) { return io.run_one(); });
-  return ran + poll();
-}
-
 std::size_t reactor::wait_and_poll_for(std::chrono::nanoseconds timeout) noexcept {
   const std::size_t ran = run_guarded([timeout](asio::io_context& io) { return io.run_one_for(timeout); });
   return ran + poll();

@@ -70,12 +70,10 @@ public:
 
   /// Runs the handlers that are ready, without blocking. Returns how many ran.
   std::size_t poll() noexcept;
-  /// Blocks until a handler has run (an I/O or timer completion, or interrupt()), then
-  /// runs the others that are ready. Returns how many ran.
-  std::size_t wait_and_poll() noexcept;
-  /// As wait_and_poll(), but returns after `timeout` at the latest.
+  /// Blocks until a handler has run (an I/O or timer completion, or interrupt()), or for
+  /// `timeout` at most, then runs the others that are ready. Returns how many ran.
   std::size_t wait_and_poll_for(std::chrono::nanoseconds timeout) noexcept;
-  /// Makes a blocked wait_and_poll() return (posts an empty handler).
+  /// Makes a blocked wait_and_poll_for() return (posts an empty handler).
   void interrupt() noexcept;
 
   /// Creates an unarmed timer that will resume h. Throws: std::bad_alloc.

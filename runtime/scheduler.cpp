@@ -96,9 +96,7 @@ std::size_t worker::run_reactor(bool block, std::chrono::nanoseconds limit) noex
   // Completions push their tasks onto our deque without waking anyone: we run them next.
   // Only a batch worth sharing wakes a sleeper (as Tokio's driver does).
   m_context.in_reactor = true;
-  const std::size_t ran = !block                                   ? m_sched.io.poll()
-                          : limit == std::chrono::nanoseconds::max() ? m_sched.io.wait_and_poll()
-                                                                     : m_sched.io.wait_and_poll_for(limit);
+  const std::size_t ran = block ? m_sched.io.wait_and_poll_for(limit) : m_sched.io.poll();
   m_context.in_reactor = false;
   if (m_context.deque.size_approx() > 1 && wake_for_local_work_wanted(m_sched.signals)) {
     wake_for_local_work(m_context);

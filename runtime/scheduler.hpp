@@ -68,8 +68,9 @@ private:
   // the run of futile steals.
   [[nodiscard]] unsigned steal_pacing() const noexcept;
   void* park_or_find() noexcept;
-  // block: wait for a completion, for at most `limit`.
-  std::size_t run_reactor(bool block, std::chrono::nanoseconds limit = std::chrono::nanoseconds::max()) noexcept;
+  // block: wait for a completion, for at most `limit` (idle workers never wait longer
+  // than k_idle_recheck).
+  std::size_t run_reactor(bool block, std::chrono::nanoseconds limit = {}) noexcept;
   void maybe_poll_io() noexcept;
   std::uint32_t next_random() noexcept;
 
@@ -147,7 +148,7 @@ public:
   }
   [[nodiscard]] unsigned spin_rounds() const noexcept { return m_options.spin_rounds; }
   void on_worker_parking() noexcept; // lets shutdown() re-check quiescence
-  std::atomic<unsigned> parked{0};   // workers inside event_count::wait
+  std::atomic<unsigned> parked{0};   // workers inside event_count::wait_for
 
 private:
   [[nodiscard]] bool quiescent() noexcept;
