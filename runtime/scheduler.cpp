@@ -27,11 +27,11 @@ constexpr unsigned k_max_steal_pacing = 4;
 constexpr std::chrono::nanoseconds k_paced_out_park = std::chrono::microseconds(200);
 // The longest an idle worker sleeps before it looks at the other deques again. Wake-ups
 // for locally pushed work are hints (a relaxed read of the sleeper count, no fence on the
-// push path), so one can be missed, and a claim of wake_pending has been seen left set
-// with every other worker asleep (docs/design.md, "Parking and wake-up"); a worker that
-// wakes on this timeout hands the claim back. It bounds what a miss costs: a task that a
-// busy worker holds waits at most this long for an idle thief. 20 wake-ups a second per
-// idle worker cost nothing measurable.
+// push path), so one can be missed; this bounds what a miss costs: a task that a busy
+// worker holds waits at most this long for an idle thief. (It also once hid a wake-up
+// claim left set with every worker asleep; park_or_find now hands the claim back, see
+// docs/design.md, "Parking and wake-up".) 20 wake-ups a second per idle worker cost
+// nothing measurable.
 constexpr std::chrono::nanoseconds k_idle_recheck = std::chrono::milliseconds(50);
 // Work a steal brings must last this long to be worth the steal: moving a task between
 // cores costs a few cache misses on each side, ~1 us here.
@@ -271,6 +271,14 @@ void* worker::search_or_exit() noexcept {
 
 void* worker::park_or_find() noexcept {
   const std::uint32_t key = m_sched.idle.prepare_wait();
+  // Hand back any wake-up claim now, after reading the key. A pusher that claimed the
+  // wake-up, counted us in notify_one() and bumped the epoch after our prepare_wait read
+  // it, woke nobody: we sleep on the new epoch, and the claim stayed set with every
+  // worker asleep, so no later push woke anyone (docs/design.md, "Parking and wake-up").
+  // release: a pusher whose exchange reads this false sees our key read happen before
+  // its epoch bump, so the wake-up it then sends is one that we (or another announced
+  // worker) will see and answer by handing the claim back again on the way out.
+  m_sched.signals.wake_pending.store(false, std::memory_order_release);
   // The first idle worker waits in the reactor instead of on the event count, so that I/O
   // and timers are watched whenever a worker is idle.
   const bool poller = m_sched.try_become_poller();

@@ -10,8 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -227,8 +230,11 @@ TEST_P(Spawn, ThievesThatStoleOnlyTinyTasksStillTakeALongOne) {
 // during a large gather, must not keep idle workers taking them one by one, each steal
 // moving a frame and the deque's index lines between cores. Before the pacing carried
 // over from one search to the next, an idle worker took 11-12% of such a gather's children
-// (release build); now 45-60 in all (release), ~260 (debug), 900-2,750 under TSan, whose
-// slowdown makes more steals look worth it. The bound is 5%.
+// (release build); now 45-60 in all (release), ~260 (debug), 1,300-5,500 under TSan, whose
+// slowdown makes more steals look worth it. Pacing judges a steal by how long the stolen
+// task ran, in wall time, so a thief preempted while running one (4 workers on 2 cores)
+// resets it: under TSan about one gather in 15 saw 10,000-34,000 steals. The test takes
+// the fewest steals of three gathers; broken pacing shows in all three. The bound is 5%.
 TEST_P(Spawn, IdleWorkersDoNotTakeTinyTasksOneByOne) {
   if (GetParam() < 2) {
     GTEST_SKIP() << "stealing needs two workers";
@@ -244,12 +250,20 @@ TEST_P(Spawn, IdleWorkersDoNotTakeTinyTasksOneByOne) {
     const std::vector<int> got = co_await weft::gather(std::move(ts));
     co_return std::accumulate(got.begin(), got.end(), 0L);
   };
-  EXPECT_EQ(rt.block_on(body()), k_children / 2);
-  std::uint64_t steals = 0;
-  for (const auto& s : rt.stats()) {
-    steals += s.steals;
+  auto total_steals = [&rt] {
+    std::uint64_t steals = 0;
+    for (const auto& s : rt.stats()) {
+      steals += s.steals;
+    }
+    return steals;
+  };
+  std::uint64_t fewest = std::numeric_limits<std::uint64_t>::max();
+  for (int round = 0; round < 3; ++round) {
+    const std::uint64_t before = total_steals();
+    EXPECT_EQ(rt.block_on(body()), k_children / 2);
+    fewest = std::min(fewest, total_steals() - before);
   }
-  EXPECT_LT(steals, k_children / 20) << "idle workers took tiny tasks one by one";
+  EXPECT_LT(fewest, std::uint64_t{k_children / 20}) << "idle workers took tiny tasks one by one";
 }
 
 TEST_P(Spawn, DetachedTaskRunsToCompletion) {
