@@ -361,6 +361,11 @@ scheduler::scheduler(runtime& owner, runtime_options options)
   for (unsigned i = 0; i < n; ++i) {
     m_workers.push_back(std::make_unique<worker>(*this, i));
   }
+  if (n == 1) {
+    // Only workers steal (try_steal), and a lone worker has no one to steal from it: its
+    // pops need no locked instruction. Set before any thread starts.
+    m_workers.front()->context().deque.declare_no_thieves();
+  }
   io.start();
   m_threads.reserve(n);
   try {

@@ -95,6 +95,59 @@ TEST(ChaseLevDeque, PopIfNewestTakesOnlyTheNewestItem) {
   EXPECT_FALSE(d.pop_if_newest(5));
 }
 
+// A deque with no thieves (a pool of one worker) claims items with plain stores: it must
+// still be an exact LIFO stack across growth, batches and pop_if_newest, which this checks
+// against a vector over random operations.
+TEST(ChaseLevDeque, WithoutThievesBehavesAsAStack) {
+  deque d(2);
+  d.declare_no_thieves();
+  std::vector<std::uintptr_t> model;
+  std::mt19937 rng(12345);
+  std::uintptr_t next = 1;
+  for (int op = 0; op < 100'000; ++op) {
+    std::uintptr_t v = 0;
+    switch (rng() % 4) {
+    case 0:
+      d.push(next);
+      model.push_back(next++);
+      break;
+    case 1: {
+      const auto n = static_cast<std::int64_t>(rng() % 5);
+      d.push_n(n, [&](std::int64_t i) { return next + static_cast<std::uintptr_t>(i); });
+      for (std::int64_t i = 0; i < n; ++i) {
+        model.push_back(next++);
+      }
+      break;
+    }
+    case 2:
+      ASSERT_EQ(d.pop(v), !model.empty());
+      if (!model.empty()) {
+        ASSERT_EQ(v, model.back());
+        model.pop_back();
+      }
+      break;
+    default: {
+      // Alternately the newest item and one that is not.
+      const std::uintptr_t want = model.empty() ? 0 : (op % 2 == 0 ? model.back() : model.back() + 1);
+      const bool expect = !model.empty() && want == model.back();
+      ASSERT_EQ(d.pop_if_newest(want), expect);
+      if (expect) {
+        model.pop_back();
+      }
+      break;
+    }
+    }
+    ASSERT_EQ(d.size_approx(), static_cast<std::int64_t>(model.size()));
+  }
+  std::uintptr_t v = 0;
+  while (!model.empty()) {
+    ASSERT_TRUE(d.pop(v));
+    ASSERT_EQ(v, model.back());
+    model.pop_back();
+  }
+  EXPECT_FALSE(d.pop(v));
+}
+
 TEST(ChaseLevDeque, PopIfNewestLosesAnItemAThiefTook) {
   deque d(4);
   d.push(7);

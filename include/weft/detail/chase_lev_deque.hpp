@@ -113,9 +113,15 @@ public:
     return claim_newest(b, t);
   }
 
-  /// Any thread. Takes the oldest item; returns false if empty or if another thief (or
-  /// the owner, for the last item) got it first.
+  /// Before any thread but the owner touches the deque: promises that no thread will ever
+  /// call steal() (a pool of one worker). The owner's pops then claim items with plain
+  /// stores instead of a locked instruction, since there is nobody to race.
+  void declare_no_thieves() noexcept { m_no_thieves = true; }
+
+  /// Any thread, unless declare_no_thieves() was called. Takes the oldest item; returns
+  /// false if empty or if another thief (or the owner, for the last item) got it first.
   bool steal(T& out) noexcept {
+    WEFT_ASSERT(!m_no_thieves);
     // seq_cst: the paper's acquire load plus fence; pairs with the seq_cst store of
     // m_bottom in pop() (see there).
     std::int64_t t = m_top.load(std::memory_order_seq_cst);
@@ -174,6 +180,12 @@ private:
   // bound of m_top with b - t >= 1. The caller reads the slot (before or after: only the
   // owner writes slots).
   [[gnu::always_inline]] bool claim_newest(std::int64_t b, std::int64_t t) noexcept {
+    if (m_no_thieves) {
+      // Nobody else moves the indices, so t is exact and the item is ours. relaxed: only
+      // the owner reads m_bottom for its value (size_approx readers take a hint).
+      m_bottom.store(b - 1, std::memory_order_relaxed);
+      return true;
+    }
     if (b - t == 1) {
       // One item left: claim it from the top end exactly as a thief would, with one CAS,
       // instead of the paper's store + CAS. Safe because steal() never writes m_bottom,
@@ -233,6 +245,9 @@ private:
   alignas(k_cache_line) std::atomic<std::int64_t> m_bottom{0};
   // Written by the owner only (on growth); read by thieves.
   std::atomic<ring*> m_ring;
+  // Set once before the deque is shared (declare_no_thieves); read by the owner only, on
+  // the owner's cache line.
+  bool m_no_thieves = false;
   // Every ring ever used, so a thief never reads a freed one. Owner only.
   std::vector<std::unique_ptr<ring>> m_rings;
 };
