@@ -43,6 +43,8 @@ worker::worker(scheduler& sched, unsigned index) : m_sched(sched), m_rng(0x9e377
   m_context.sched = &sched;
   m_context.signals = &sched.signals;
   m_context.index = index;
+  // One reactor run rarely completes more than this; beyond it the vector grows.
+  m_context.reactor_ready.reserve(64);
 }
 
 std::uint32_t worker::next_random() noexcept {
@@ -92,16 +94,51 @@ void* worker::next_task() noexcept {
   return search();
 }
 
+// Defined before its one caller so that it inlines there: most runs complete nothing or
+// one task.
+inline void worker::push_reactor_ready() noexcept {
+  void* first = m_context.reactor_first;
+  if (first == nullptr) {
+    return;
+  }
+  m_context.reactor_first = nullptr;
+  if (WEFT_UNLIKELY(!m_context.reactor_ready.empty())) {
+    push_reactor_ready_rest();
+  }
+  try {
+    m_context.deque.push(first);
+  } catch (...) {
+    m_sched.inject_internal(first); // the deque could not grow
+  }
+}
+
 std::size_t worker::run_reactor(bool block, std::chrono::nanoseconds limit) noexcept {
-  // Completions push their tasks onto our deque without waking anyone: we run them next.
-  // Only a batch worth sharing wakes a sleeper (as Tokio's driver does).
+  // Completions hand their tasks to us (schedule_internal): pushed after the run, in
+  // completion order, without waking anyone, since we run them next. Only a batch worth
+  // sharing wakes a sleeper (as Tokio's driver does).
   m_context.in_reactor = true;
   const std::size_t ran = block ? m_sched.io.wait_and_poll_for(limit) : m_sched.io.poll();
   m_context.in_reactor = false;
+  push_reactor_ready();
   if (m_context.deque.size_approx() > 1 && wake_for_local_work_wanted(m_sched.signals)) {
     wake_for_local_work(m_context);
   }
   return ran;
+}
+
+void worker::push_reactor_ready_rest() noexcept {
+  std::vector<void*>& ready = m_context.reactor_ready;
+  const auto n = static_cast<std::int64_t>(ready.size());
+  try {
+    // Last completion first: the second completion ends up newest, below the first.
+    m_context.deque.push_n(n, [&](std::int64_t i) { return ready[static_cast<std::size_t>(n - 1 - i)]; });
+  } catch (...) {
+    // The deque could not grow: the injection queue takes them, in order.
+    for (void* item : ready) {
+      m_sched.inject_internal(item);
+    }
+  }
+  ready.clear();
 }
 
 void worker::maybe_poll_io() noexcept {
@@ -553,6 +590,15 @@ void schedule_internal(scheduler& sched, std::coroutine_handle<> h) noexcept {
   worker_context* w = tl_worker;
   if (w != nullptr && w->sched == &sched) {
     try {
+      if (WEFT_UNLIKELY(w->in_reactor)) {
+        // Pushed in completion order after the run (worker::push_reactor_ready).
+        if (w->reactor_first == nullptr) {
+          w->reactor_first = h.address();
+        } else {
+          w->reactor_ready.push_back(h.address());
+        }
+        return;
+      }
       push_local(*w, h);
       return;
     } catch (...) {

@@ -71,6 +71,10 @@ private:
   // block: wait for a completion, for at most `limit` (idle workers never wait longer
   // than k_idle_recheck).
   std::size_t run_reactor(bool block, std::chrono::nanoseconds limit = {}) noexcept;
+  // Pushes what the last reactor run made runnable, first completion newest.
+  void push_reactor_ready() noexcept;
+  // The second and later completions of a reactor run, under the first.
+  void push_reactor_ready_rest() noexcept;
   void maybe_poll_io() noexcept;
   std::uint32_t next_random() noexcept;
 

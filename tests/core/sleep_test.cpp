@@ -165,6 +165,32 @@ TEST(SleepOneWorker, ZeroSleepLetsAReadyTaskRunFirst) {
   EXPECT_TRUE(weft::run(body(), {.workers = 1}));
 }
 
+// Timers that expire while the only worker is busy all complete in one reactor run; as in
+// asyncio, their tasks resume in deadline order. (Pushed one by one onto the LIFO deque,
+// they used to resume last deadline first: 5 4 3 2 1.)
+TEST(SleepOneWorker, TimersThatExpireTogetherResumeInDeadlineOrder) {
+  auto body = []() -> weft::task<std::vector<int>> {
+    std::vector<int> order; // only this one worker touches it
+    std::vector<weft::join_handle<void>> hs;
+    // Deadlines fixed up front, so that when each sleeper arms its timer does not matter.
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 1; i <= 5; ++i) {
+      hs.push_back(weft::spawn([](std::vector<int>& o, int id, auto deadline) -> weft::task<void> {
+        co_await weft::sleep_until(deadline);
+        o.push_back(id);
+      }(order, i, start + std::chrono::milliseconds(i))));
+    }
+    co_await weft::yield(); // the sleepers run up to their sleeps first
+    // Hold the worker until every deadline has passed.
+    std::this_thread::sleep_until(start + 30ms);
+    for (auto& h : hs) {
+      co_await h;
+    }
+    co_return order;
+  };
+  EXPECT_EQ(weft::run(body(), {.workers = 1}), (std::vector<int>{1, 2, 3, 4, 5}));
+}
+
 TEST_P(Sleep, HugeDurationDoesNotOverflow) {
   weft::runtime rt(options());
   std::atomic<bool> cancelled{false};

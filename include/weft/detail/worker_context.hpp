@@ -8,6 +8,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <vector>
 
 namespace weft::detail {
 
@@ -60,9 +61,16 @@ struct worker_context {
   scheduler* sched = nullptr;
   scheduler_signals* signals = nullptr;
   unsigned index = 0;
-  // True while this worker runs reactor handlers: their pushes wake nobody, since the
-  // worker runs them next (it wakes a sleeper afterwards if it has more than one).
+  // True while this worker runs reactor handlers: the tasks they make runnable go to
+  // reactor_ready, not to the deque, and wake nobody, since the worker runs them next (it
+  // wakes a sleeper afterwards if it has more than one).
   bool in_reactor = false;
+  // Tasks made runnable by one reactor run, in completion order (timers in deadline
+  // order): the first in reactor_first, the rest in reactor_ready. The run then pushes
+  // them so that the first completion is the newest item and runs first, as asyncio runs
+  // callbacks; pushed one by one, a LIFO deque would run them last first. Owner only.
+  void* reactor_first = nullptr;
+  std::vector<void*> reactor_ready;
   // Tasks left to run (from the loop or a gather chain) before the next look at the
   // reactor and the injection queue. Owner only.
   std::uint32_t tasks_until_look = k_tasks_between_looks;
