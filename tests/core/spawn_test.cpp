@@ -156,6 +156,14 @@ TEST_P(Spawn, MillionTasksAllRunAndSpreadOverWorkers) {
   }
 }
 
+std::uint64_t total_steals(const weft::runtime& rt) {
+  std::uint64_t steals = 0;
+  for (const auto& s : rt.stats()) {
+    steals += s.steals;
+  }
+  return steals;
+}
+
 TEST_P(Spawn, StealsAreCountedPerWorker) {
   if (GetParam() < 2) {
     GTEST_SKIP() << "stealing needs two workers";
@@ -183,11 +191,7 @@ TEST_P(Spawn, StealsAreCountedPerWorker) {
     co_return stolen;
   };
   EXPECT_TRUE(rt.block_on(body()));
-  std::uint64_t steals = 0;
-  for (const auto& s : rt.stats()) {
-    steals += s.steals;
-  }
-  EXPECT_GT(steals, 0u);
+  EXPECT_GT(total_steals(rt), 0u);
 }
 
 weft::task<int> tiny(int v) { co_return v & 1; }
@@ -250,18 +254,11 @@ TEST_P(Spawn, IdleWorkersDoNotTakeTinyTasksOneByOne) {
     const std::vector<int> got = co_await weft::gather(std::move(ts));
     co_return std::accumulate(got.begin(), got.end(), 0L);
   };
-  auto total_steals = [&rt] {
-    std::uint64_t steals = 0;
-    for (const auto& s : rt.stats()) {
-      steals += s.steals;
-    }
-    return steals;
-  };
   std::uint64_t fewest = std::numeric_limits<std::uint64_t>::max();
   for (int round = 0; round < 3; ++round) {
-    const std::uint64_t before = total_steals();
+    const std::uint64_t before = total_steals(rt);
     EXPECT_EQ(rt.block_on(body()), k_children / 2);
-    fewest = std::min(fewest, total_steals() - before);
+    fewest = std::min(fewest, total_steals(rt) - before);
   }
   EXPECT_LT(fewest, std::uint64_t{k_children / 20}) << "idle workers took tiny tasks one by one";
 }
