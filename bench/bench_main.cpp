@@ -34,7 +34,9 @@ void usage(const char* argv0) {
                "\n  --threads      worker counts to sweep (default 1..hardware threads)\n"
                "  --max-threads  sweep 1..N (may exceed the hardware threads)\n"
                "  --quick        small problem sizes (a smoke test, not a measurement)\n"
-               "  --report_dir   write report.md, report.json and report.svg there\n");
+               "  --report_dir   write report.md, report.json and report.svg there (repetitions\n"
+               "                 then run interleaved in random order unless\n"
+               "                 --benchmark_enable_random_interleaving says otherwise)\n");
 }
 
 std::vector<std::string> split(const std::string& s) {
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
   std::set<std::string> selected;
   std::string report_dir;
   std::vector<char*> rest{argv[0]};
+  bool interleaving_set = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const char* flag) -> const char* {
@@ -112,6 +115,10 @@ int main(int argc, char** argv) {
     } else if (const char* v = value("--report_dir=")) {
       report_dir = v;
     } else if (arg.rfind("--benchmark_", 0) == 0 || arg.rfind("--v=", 0) == 0) {
+      if (const char* v = value("--benchmark_enable_random_interleaving=")) {
+        interleaving_set = true;
+        opt.interleaved = std::strcmp(v, "true") == 0 || std::strcmp(v, "1") == 0;
+      }
       rest.push_back(argv[i]);
     } else {
       std::fprintf(stderr, "weft_bench: unknown argument '%s'\n", arg.c_str());
@@ -129,6 +136,14 @@ int main(int argc, char** argv) {
     if (selected.empty() || selected.count(w.name) != 0) {
       w.register_all(opt);
     }
+  }
+  // A report interleaves the repetitions of all its benchmarks in random order unless told
+  // otherwise: this host's slow phases (seconds long) then hit weft and its baselines
+  // alike instead of one column, and the ratios are medians of comparable samples.
+  static char interleave_flag[] = "--benchmark_enable_random_interleaving=true";
+  if (!report_dir.empty() && !interleaving_set) {
+    rest.push_back(interleave_flag);
+    opt.interleaved = true;
   }
   int bench_argc = static_cast<int>(rest.size());
   benchmark::Initialize(&bench_argc, rest.data());

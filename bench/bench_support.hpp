@@ -17,6 +17,7 @@ namespace weft::bench {
 struct options {
   std::vector<unsigned> threads; // worker counts of the sweep
   bool quick = false;            // small problem sizes (smoke test in ctest)
+  bool interleaved = false;      // repetitions run in random interleaved order
 };
 
 /// A workload: its name and how it registers its benchmarks.

@@ -141,11 +141,14 @@ double weft_ns_per_task(const std::vector<measured>& results, const std::string&
 }
 
 void write_markdown(std::ostream& out, const std::vector<table>& tables, const std::vector<measured>& results,
-                    std::size_t reps) {
+                    std::size_t reps, bool interleaved) {
   out << "# weft benchmark report\n\n"
       << "Measured " << today() << " on " << std::thread::hardware_concurrency()
       << " hardware threads, built with " << compiler() << "; each cell is the median of " << reps
       << " repetitions, ± the spread (max − min) / median; ⚠ marks a spread over 10%.\n"
+      << (interleaved ? "The repetitions of all benchmarks ran interleaved in random order, so a slow phase of the"
+                        " host slows weft and its baselines alike.\n"
+                      : "The repetitions of each benchmark ran back to back.\n")
       << "Times are per iteration of the workload, in ms. Ratios below 1 mean weft is faster.\n"
       << "Overhead per task = (weft time × workers − serial time) / tasks: what the scheduler costs"
       << " per task, summed over all workers.\n\n";
@@ -436,7 +439,7 @@ void report_collector::ReportRuns(const std::vector<Run>& runs) {
   }
 }
 
-bool report_collector::write(const std::string& dir, const options&) const {
+bool report_collector::write(const std::string& dir, const options& opt) const {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
@@ -453,7 +456,7 @@ bool report_collector::write(const std::string& dir, const options&) const {
     std::fprintf(stderr, "weft_bench: cannot write the report files in %s\n", dir.c_str());
     return false;
   }
-  write_markdown(md, tables, m_results, reps);
+  write_markdown(md, tables, m_results, reps, opt.interleaved);
   write_json(js, m_results);
   write_svg(svg, tables);
   std::printf("\nreport written to %s/report.md, report.json, report.svg\n", dir.c_str());
