@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include <pthread.h>
+
 namespace weft::detail {
 
 blocking_pool::~blocking_pool() {
@@ -86,6 +88,7 @@ void blocking_pool::join_finished() noexcept {
 }
 
 void blocking_pool::thread_main() noexcept {
+  (void)pthread_setname_np(pthread_self(), "weft-blocking"); // cosmetic: failure ignored
   std::unique_lock lock(m_mutex);
   for (;;) {
     ++m_idle;

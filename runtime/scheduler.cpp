@@ -14,9 +14,14 @@
 #include <weft/yield.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <system_error>
+
+#include <pthread.h>
+#include <sched.h>
 
 namespace weft::detail {
 namespace {
@@ -56,6 +61,11 @@ std::uint32_t worker::next_random() noexcept {
 }
 
 void worker::run() noexcept {
+  if (!m_sched.start_worker_thread(m_context.index)) {
+    // The constructor stops the pool and rethrows the failure; this worker runs nothing.
+    set_activity(worker_activity::stopped);
+    return;
+  }
   tl_worker = &m_context;
   set_activity(worker_activity::running);
   while (void* item = next_task()) {
@@ -64,6 +74,7 @@ void worker::run() noexcept {
   }
   set_activity(worker_activity::stopped);
   tl_worker = nullptr;
+  m_sched.stop_worker_thread(m_context.index);
 }
 
 void worker::set_activity(worker_activity a) noexcept {
@@ -387,12 +398,36 @@ void* worker::park_or_find() noexcept {
   return item;
 }
 
+namespace {
+
+unsigned resolved_worker_count(const runtime_options& options) noexcept {
+  return options.workers != 0 ? options.workers : std::max(1u, std::thread::hardware_concurrency());
+}
+
+// The CPUs this process may run on, in increasing order.
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) {
+    throw std::system_error(errno, std::generic_category(), "weft: pin_workers: sched_getaffinity failed");
+  }
+  std::vector<int> cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) {
+      cpus.push_back(cpu);
+    }
+  }
+  return cpus;
+}
+
+} // namespace
+
 scheduler::scheduler(runtime& owner, runtime_options options)
     : io(*this), blocking(options.max_blocking_threads, options.blocking_keep_alive), m_owner(owner),
-      m_options(std::move(options)) {
-  unsigned n = m_options.workers;
-  if (n == 0) {
-    n = std::max(1u, std::thread::hardware_concurrency());
+      m_options(std::move(options)), m_starting(static_cast<std::ptrdiff_t>(resolved_worker_count(m_options))) {
+  const unsigned n = resolved_worker_count(m_options);
+  if (m_options.pin_workers) {
+    m_worker_cpus = allowed_cpus();
   }
   m_workers.reserve(n);
   for (unsigned i = 0; i < n; ++i) {
@@ -409,6 +444,13 @@ scheduler::scheduler(runtime& owner, runtime_options options)
     for (unsigned i = 0; i < n; ++i) {
       m_threads.emplace_back([w = m_workers[i].get()] { w->run(); });
     }
+    // Every worker has named and pinned itself and run on_worker_start; the latch orders
+    // what they stored before this.
+    m_starting.wait();
+    std::lock_guard lock(m_start_mutex);
+    if (m_start_failure) {
+      std::rethrow_exception(m_start_failure);
+    }
   } catch (...) {
     // relaxed is enough for the flag; notify_all's seq_cst bump publishes it to sleepers.
     m_exit.store(true, std::memory_order_release);
@@ -422,6 +464,43 @@ scheduler::scheduler(runtime& owner, runtime_options options)
 }
 
 scheduler::~scheduler() { shutdown(); }
+
+bool scheduler::start_worker_thread(unsigned index) noexcept {
+  // Linux keeps 15 characters: "weft-w4095" fits. A name is cosmetic: failures ignored.
+  char name[16];
+  std::snprintf(name, sizeof name, "weft-w%u", index);
+  (void)pthread_setname_np(pthread_self(), name);
+  std::exception_ptr failure;
+  try {
+    if (!m_worker_cpus.empty()) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(m_worker_cpus[index % m_worker_cpus.size()], &set);
+      if (const int err = pthread_setaffinity_np(pthread_self(), sizeof set, &set); err != 0) {
+        throw std::system_error(err, std::generic_category(), "weft: pin_workers: pthread_setaffinity_np failed");
+      }
+    }
+    if (m_options.on_worker_start) {
+      m_options.on_worker_start(index);
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    std::lock_guard lock(m_start_mutex);
+    if (!m_start_failure) {
+      m_start_failure = failure;
+    }
+  }
+  m_starting.count_down();
+  return !failure;
+}
+
+void scheduler::stop_worker_thread(unsigned index) noexcept {
+  if (m_options.on_worker_stop) {
+    m_options.on_worker_stop(index); // noexcept here: a throw ends the program
+  }
+}
 
 void scheduler::inject(void* item) {
   if (!injection.push_if_open(item)) {

@@ -19,6 +19,7 @@
 #include <exception>
 #include <functional>
 #include <iosfwd>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -154,6 +155,13 @@ public:
   void on_worker_parking() noexcept; // lets shutdown() re-check quiescence
   std::atomic<unsigned> parked{0};   // workers inside event_count::wait_for
 
+  /// On worker thread `index`, before its loop: names the thread, pins it (pin_workers)
+  /// and runs on_worker_start. False if that failed (the failure is kept for the
+  /// constructor to rethrow); the worker then runs no task.
+  bool start_worker_thread(unsigned index) noexcept;
+  /// On a started worker thread, after its loop: runs on_worker_stop.
+  void stop_worker_thread(unsigned index) noexcept;
+
 private:
   [[nodiscard]] bool quiescent() noexcept;
 
@@ -161,6 +169,12 @@ private:
   runtime_options m_options;
   std::vector<std::unique_ptr<worker>> m_workers;
   std::vector<std::thread> m_threads;
+  // Worker start-up (start_worker_thread): the CPUs workers are pinned to (empty unless
+  // pin_workers), the count of workers still starting, and the first failure.
+  std::vector<int> m_worker_cpus;
+  std::latch m_starting;
+  std::mutex m_start_mutex;
+  std::exception_ptr m_start_failure; // guarded by m_start_mutex
 
   // A worker holds the poller role (waits in the reactor when idle).
   alignas(k_cache_line) std::atomic<bool> m_poller_held{false};

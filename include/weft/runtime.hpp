@@ -40,6 +40,20 @@ struct runtime_options {
   std::size_t max_blocking_threads = 64;
   /// How long an idle blocking thread waits for work before it leaves.
   std::chrono::milliseconds blocking_keep_alive{10'000};
+  /// Pins worker i to the (i mod k)-th of the k CPUs this process may run on (its affinity
+  /// mask when the runtime starts): one worker per core and no migrations, for a server
+  /// sized to its machine. Off by default (the OS places the workers).
+  /// Throws (from the runtime's constructor): std::system_error if the OS refuses.
+  bool pin_workers = false;
+  /// Called on each worker thread with the worker's index before the worker runs any task;
+  /// the runtime's constructor returns only after every worker has run it. For per-thread
+  /// set-up (thread-local state, a logger's thread name, a CPU-local resource). It runs
+  /// outside the pool, so it must not spawn tasks or await. If it throws, the constructor
+  /// stops the workers and rethrows the first exception.
+  std::function<void(unsigned worker_index)> on_worker_start{};
+  /// Called on each worker thread whose on_worker_start returned, after the worker ran its
+  /// last task, when the runtime shuts down. Must not throw (std::terminate).
+  std::function<void(unsigned worker_index)> on_worker_stop{};
 };
 
 namespace detail {
@@ -66,7 +80,9 @@ struct worker_stats {
 
 /// A pool of worker threads, each with a Chase-Lev deque, plus an injection queue for
 /// outside threads and an Asio reactor for timers and I/O, which the workers run when
-/// idle (and poll now and then when busy).
+/// idle (and poll now and then when busy). The OS shows the worker threads as
+/// "weft-w0", "weft-w1", ... and those of the blocking pool (to_thread) as "weft-blocking"
+/// (top -H, gdb, perf).
 ///
 /// The thread that constructs a runtime (when it is not a worker and has no current
 /// runtime) makes it current, so weft::spawn and weft::sync_wait find it; the destructor
