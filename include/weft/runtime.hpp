@@ -45,11 +45,11 @@ struct runtime_options {
   /// sized to its machine. Off by default (the OS places the workers).
   /// Throws (from the runtime's constructor): std::system_error if the OS refuses.
   bool pin_workers = false;
-  /// Called on each worker thread with the worker's index before the worker runs any task;
-  /// the runtime's constructor returns only after every worker has run it. For per-thread
-  /// set-up (thread-local state, a logger's thread name, a CPU-local resource). It runs
-  /// outside the pool, so it must not spawn tasks or await. If it throws, the constructor
-  /// stops the workers and rethrows the first exception.
+  /// Called on each worker thread (concurrently) with the worker's index before the worker
+  /// runs any task; the runtime's constructor returns only after every worker has run it.
+  /// For per-thread set-up (thread-local state, a logger's thread name, a CPU-local
+  /// resource). It runs outside the pool, so it must not spawn tasks or await. If it
+  /// throws, the constructor stops the workers and rethrows the first exception.
   std::function<void(unsigned worker_index)> on_worker_start{};
   /// Called on each worker thread whose on_worker_start returned, after the worker ran its
   /// last task, when the runtime shuts down. Must not throw (std::terminate).
