@@ -2,7 +2,9 @@
 // request size limit; requests parsed by libhttp_parser).
 //
 //   http_server [--port P] [--workers N] [--idle-ms M] [--max-request-bytes B] [--spin-rounds R]
+//               [--pin]
 //
+// --pin pins worker i to the i-th CPU the process may use (runtime_options::pin_workers).
 // Routes: GET / and /hello ("Hello, World!"), GET /json, POST /echo. Prints the port it
 // listens on; SIGINT or SIGTERM stops it and prints how many requests it served; SIGUSR1
 // prints weft::runtime::dump() to stderr (workers, queues, and what every waiting task
@@ -34,10 +36,12 @@ struct config {
   unsigned idle_ms = 10'000;
   unsigned max_request_bytes = 16 * 1024;
   unsigned spin_rounds = 64;
+  bool pin = false;
 };
 
 int usage() {
-  std::fprintf(stderr, "usage: http_server [--port P] [--workers N] [--idle-ms M] [--max-request-bytes B] [--spin-rounds R]\n");
+  std::fprintf(stderr, "usage: http_server [--port P] [--workers N] [--idle-ms M] [--max-request-bytes B] [--spin-rounds R]"
+                       " [--pin]\n");
   return 2;
 }
 
@@ -103,6 +107,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     unsigned* target = nullptr;
+    if (std::strcmp(argv[i], "--pin") == 0) {
+      cfg.pin = true;
+      continue;
+    }
     if (std::strcmp(argv[i], "--port") == 0) {
       target = &cfg.port;
     } else if (std::strcmp(argv[i], "--workers") == 0) {
@@ -123,7 +131,7 @@ int main(int argc, char** argv) {
   }
   weft_examples::raise_fd_limit();
   try {
-    weft::run(amain(cfg), {.workers = cfg.workers, .spin_rounds = cfg.spin_rounds});
+    weft::run(amain(cfg), {.workers = cfg.workers, .spin_rounds = cfg.spin_rounds, .pin_workers = cfg.pin});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "http_server: %s\n", e.what());
     return 1;
