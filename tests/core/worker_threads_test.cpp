@@ -129,7 +129,9 @@ TEST(WorkerThreads, AStartHookThatThrowsFailsTheConstructorAndStopsTheOthers) {
                           },
                       .on_worker_stop =
                           [&](unsigned i) {
-                            stopped_the_failed_one = stopped_the_failed_one || i == 1;
+                            if (i == 1) {
+                              stopped_the_failed_one = true;
+                            }
                             stops.fetch_add(1);
                           }});
     ADD_FAILURE() << "the constructor returned";
