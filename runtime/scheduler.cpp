@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <system_error>
 
 #include <pthread.h>
@@ -400,32 +401,67 @@ void* worker::park_or_find() noexcept {
 
 namespace {
 
-unsigned resolved_worker_count(const runtime_options& options) noexcept {
-  return options.workers != 0 ? options.workers : std::max(1u, std::thread::hardware_concurrency());
+// The options with `workers` resolved: 0 becomes the hardware thread count.
+runtime_options with_resolved_workers(runtime_options options) noexcept {
+  if (options.workers == 0) {
+    options.workers = std::max(1u, std::thread::hardware_concurrency());
+  }
+  return options;
 }
 
-// The CPUs this process may run on, in increasing order.
-std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) {
-    throw std::system_error(errno, std::generic_category(), "weft: pin_workers: sched_getaffinity failed");
-  }
-  std::vector<int> cpus;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &set)) {
-      cpus.push_back(cpu);
+// A CPU set sized at run time: cpu_set_t holds CPU_SETSIZE (1024) CPUs, and larger
+// machines exist.
+class dynamic_cpu_set {
+public:
+  explicit dynamic_cpu_set(int cpus) : m_cpus(cpus), m_set(CPU_ALLOC(cpus)), m_bytes(CPU_ALLOC_SIZE(cpus)) {
+    if (m_set == nullptr) {
+      throw std::bad_alloc();
     }
+    CPU_ZERO_S(m_bytes, m_set);
   }
-  return cpus;
+  dynamic_cpu_set(const dynamic_cpu_set&) = delete;
+  dynamic_cpu_set& operator=(const dynamic_cpu_set&) = delete;
+  ~dynamic_cpu_set() { CPU_FREE(m_set); }
+
+  [[nodiscard]] int capacity() const noexcept { return m_cpus; }
+  [[nodiscard]] std::size_t bytes() const noexcept { return m_bytes; }
+  [[nodiscard]] cpu_set_t* get() noexcept { return m_set; }
+  [[nodiscard]] bool contains(int cpu) const noexcept { return CPU_ISSET_S(static_cast<std::size_t>(cpu), m_bytes, m_set); }
+  void add(int cpu) noexcept { CPU_SET_S(static_cast<std::size_t>(cpu), m_bytes, m_set); }
+
+private:
+  int m_cpus;
+  cpu_set_t* m_set;
+  std::size_t m_bytes;
+};
+
+// The CPUs this process may run on, in increasing order. The kernel's mask may be larger
+// than a cpu_set_t: on EINVAL, retry with a set twice the size.
+std::vector<int> allowed_cpus() {
+  for (int capacity = CPU_SETSIZE;; capacity *= 2) {
+    dynamic_cpu_set set(capacity);
+    if (sched_getaffinity(0, set.bytes(), set.get()) != 0) {
+      if (errno == EINVAL && capacity < (1 << 20)) {
+        continue;
+      }
+      throw std::system_error(errno, std::generic_category(), "weft: pin_workers: sched_getaffinity failed");
+    }
+    std::vector<int> cpus;
+    for (int cpu = 0; cpu < set.capacity(); ++cpu) {
+      if (set.contains(cpu)) {
+        cpus.push_back(cpu);
+      }
+    }
+    return cpus;
+  }
 }
 
 } // namespace
 
 scheduler::scheduler(runtime& owner, runtime_options options)
     : io(*this), blocking(options.max_blocking_threads, options.blocking_keep_alive), m_owner(owner),
-      m_options(std::move(options)), m_starting(static_cast<std::ptrdiff_t>(resolved_worker_count(m_options))) {
-  const unsigned n = resolved_worker_count(m_options);
+      m_options(with_resolved_workers(std::move(options))), m_starting(static_cast<std::ptrdiff_t>(m_options.workers)) {
+  const unsigned n = m_options.workers;
   if (m_options.pin_workers) {
     m_worker_cpus = allowed_cpus();
   }
@@ -473,10 +509,10 @@ bool scheduler::start_worker_thread(unsigned index) noexcept {
   std::exception_ptr failure;
   try {
     if (!m_worker_cpus.empty()) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(m_worker_cpus[index % m_worker_cpus.size()], &set);
-      if (const int err = pthread_setaffinity_np(pthread_self(), sizeof set, &set); err != 0) {
+      const int cpu = m_worker_cpus[index % m_worker_cpus.size()];
+      dynamic_cpu_set set(cpu + 1);
+      set.add(cpu);
+      if (const int err = pthread_setaffinity_np(pthread_self(), set.bytes(), set.get()); err != 0) {
         throw std::system_error(err, std::generic_category(), "weft: pin_workers: pthread_setaffinity_np failed");
       }
     }
