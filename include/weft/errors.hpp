@@ -57,6 +57,13 @@ public:
   using error::error;
 };
 
+/// A weft::future was asked for its result before it had one, or was set after it
+/// finished (asyncio.InvalidStateError).
+class invalid_state_error : public error {
+public:
+  using error::error;
+};
+
 /// A barrier was aborted or reset while a task waited on it (asyncio.BrokenBarrierError).
 class broken_barrier_error : public error {
 public:

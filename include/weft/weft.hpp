@@ -6,6 +6,7 @@
 #include "weft/condition.hpp"
 #include "weft/errors.hpp"
 #include "weft/event.hpp"
+#include "weft/future.hpp"
 #include "weft/gather.hpp"
 #include "weft/join_handle.hpp"
 #include "weft/mutex.hpp"

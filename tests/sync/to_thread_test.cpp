@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -31,6 +32,20 @@ TEST_P(ToThread, ReturnsTheValueAndRunsOffTheWorkers) {
     co_return s == "xxx" && off_pool;
   };
   EXPECT_TRUE(weft::run(body(), options()));
+}
+
+// The forms docs/asyncio.md ("Compiler caveat") recommends under g++ 12 instead of a
+// capturing lambda inside the co_await: arguments and a named callable are each copied
+// in and destroyed exactly once (the owner counts come back to where they were).
+TEST_P(ToThread, ArgumentsAndNamedCallablesAreOwnedOnce) {
+  auto body = []() -> weft::task<long> {
+    auto p = std::make_shared<std::string>(100, 'x');
+    std::size_t n = co_await weft::to_thread([](std::shared_ptr<std::string> q) { return q->size(); }, p);
+    const auto size_of_p = [p] { return p->size(); };
+    n += co_await weft::to_thread(size_of_p);
+    co_return n == 200 ? p.use_count() : -1;
+  };
+  EXPECT_EQ(weft::run(body(), options()), 2); // p and the named lambda's copy
 }
 
 TEST_P(ToThread, PropagatesTheException) {
