@@ -3,14 +3,17 @@
 //   2. an event loop that waits FIRST_COMPLETED and injects new tasks as others finish;
 //   3. as_completed with a timeout;
 //   4. a task group where one task fails (the others are cancelled);
-//   5. a dependency chain: GET, then POST of its body, concurrently with another GET.
+//   5. a dependency chain: GET, then POST of its body, concurrently with another GET;
+//   6. a callback-style API bridged into tasks with a future (loop.create_future()).
 // examples/http_client runs pattern 5 against a real server.
 #include <weft/weft.hpp>
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -130,17 +133,51 @@ weft::task<void> dependency_chain() {
               ms_since(t0));
 }
 
-weft::task<void> amain() {
+// A callback-style API, as a C library or a vendor SDK offers: it does the work on its
+// own thread and calls back from there. (The service owns its thread and joins it.)
+class legacy_service {
+public:
+  legacy_service() = default;
+  legacy_service(const legacy_service&) = delete;
+  legacy_service& operator=(const legacy_service&) = delete;
+  ~legacy_service() {
+    if (m_thread.joinable()) {
+      m_thread.join();
+    }
+  }
+  void lookup(int key, std::function<void(std::string)> on_done) {
+    m_thread = std::thread([key, done = std::move(on_done)] {
+      std::this_thread::sleep_for(5ms);
+      done("value-" + std::to_string(key));
+    });
+  }
+
+private:
+  std::thread m_thread;
+};
+
+weft::task<void> bridged_callback(legacy_service& service) {
+  weft::future<std::string> result;
+  // The callback holds a copy of the future; try_set_result, because the waiting task may
+  // have been cancelled (which cancels the future) by the time the callback runs.
+  service.lookup(7, [result](std::string v) mutable { (void)result.try_set_result(std::move(v)); });
+  const std::string v = co_await result;
+  std::printf("6. callback bridged with a future: %s\n", v.c_str());
+}
+
+weft::task<void> amain(legacy_service& service) {
   co_await fan_out();
   co_await wait_loop();
   co_await completed_with_timeout();
   co_await group_with_failure();
   co_await dependency_chain();
+  co_await bridged_callback(service);
 }
 
 } // namespace
 
 int main() {
-  weft::run(amain());
+  legacy_service service; // outlives the runtime: its callback may still be returning
+  weft::run(amain(service));
   return 0;
 }
