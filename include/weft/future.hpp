@@ -80,18 +80,18 @@ public:
   future& operator=(const future&) = default;
   ~future() = default;
 
-  /// Finishes the future with a value and wakes every awaiter.
+  /// Finishes the future with a value (T built from `value`) and wakes every awaiter.
   /// Throws: invalid_state_error if it is finished already (set or cancelled).
   template <class U = T>
-    requires(!std::is_void_v<U>)
-  void set_result(U value) {
-    if (!try_set_result(std::move(value))) {
+    requires(!std::is_void_v<T> && std::is_constructible_v<T, U &&>)
+  void set_result(U&& value) {
+    if (!try_set_result(std::forward<U>(value))) {
       throw invalid_state_error("weft::future::set_result: the future is already finished");
     }
   }
-  template <class U = T>
-    requires std::is_void_v<U>
-  void set_result() {
+  void set_result()
+    requires std::is_void_v<T>
+  {
     if (!try_set_result()) {
       throw invalid_state_error("weft::future::set_result: the future is already finished");
     }
@@ -100,13 +100,14 @@ public:
   /// for completion code that may race a cancel() (asyncio code checks cancelled() first,
   /// which races on threads). Not in asyncio.
   template <class U = T>
-    requires(!std::is_void_v<U>)
-  bool try_set_result(U value) {
-    return finish_with([&](state& s) { s.value.emplace(std::move(value)); }, status::value);
+    requires(!std::is_void_v<T> && std::is_constructible_v<T, U &&>)
+  bool try_set_result(U&& value) {
+    stored v(std::forward<U>(value)); // built outside the lock; only a move happens under it
+    return finish_with([&](state& s) { s.value.emplace(std::move(v)); }, status::value);
   }
-  template <class U = T>
-    requires std::is_void_v<U>
-  bool try_set_result() {
+  bool try_set_result()
+    requires std::is_void_v<T>
+  {
     return finish_with([](state& s) { s.value.emplace(); }, status::value);
   }
 
@@ -210,7 +211,7 @@ private:
     if (m_state->st.load(std::memory_order_relaxed) != status::pending) { // relaxed: under lock
       return false;
     }
-    fill(*m_state); // a move at most: the caller built the value outside the lock
+    fill(*m_state); // a move at most: the value was built outside the lock
     m_state->finish_locked(s, wakes);
     return true;
   }

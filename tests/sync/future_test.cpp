@@ -147,6 +147,14 @@ TEST_P(Future, BadUseGetsClearErrors) {
     weft::future<int> cancelled;
     EXPECT_TRUE(cancelled.cancel());
     EXPECT_THROW(cancelled.set_result(1), weft::invalid_state_error);
+    weft::future<void> v;
+    v.set_result();
+    EXPECT_THROW(v.set_result(), weft::invalid_state_error);
+    EXPECT_FALSE(v.try_set_result());
+    co_await v; // done: returns at once
+    weft::future<std::string> s;
+    s.set_result("built from a const char*");
+    EXPECT_EQ(co_await s, "built from a const char*");
     co_return co_await f == 1;
   };
   EXPECT_TRUE(weft::run(body(), options()));
