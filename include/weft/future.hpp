@@ -61,14 +61,21 @@ class future {
         wakes.grant(w);
       }
     }
-    bool cancel() noexcept {
-      detail::wake_list wakes; // resumed after lock is released (destroyed after g)
-      std::lock_guard g(lock);
-      if (st.load(std::memory_order_relaxed) != status::pending) { // relaxed: under lock
-        return false;
+    // Under lock: whether the future is still pending.
+    bool pending_locked() const noexcept {
+      // relaxed: under the lock, which orders every status change.
+      return st.load(std::memory_order_relaxed) == status::pending;
+    }
+    // The status of a finished future; throws for one that is pending or cancelled.
+    status finished(const char* what) const {
+      const status now = load();
+      if (now == status::pending) {
+        throw invalid_state_error(std::string(what) + ": the future is still pending");
       }
-      finish_locked(status::cancelled, wakes);
-      return true;
+      if (now == status::cancelled) {
+        throw cancelled_error(std::string(what) + ": the future was cancelled");
+      }
+      return now;
     }
   };
 
@@ -129,7 +136,9 @@ public:
 
   /// Cancels the future if it is pending: every awaiter gets cancelled_error. Returns
   /// false if it was finished already.
-  bool cancel() noexcept { return m_state->cancel(); }
+  bool cancel() noexcept {
+    return finish_with([](state&) noexcept {}, status::cancelled);
+  }
 
   /// True once set or cancelled.
   [[nodiscard]] bool done() const noexcept { return m_state->load() != status::pending; }
@@ -143,18 +152,7 @@ public:
   /// The exception it was set with, or null if it has a value, without waiting.
   /// Throws: cancelled_error if cancelled; invalid_state_error if still pending.
   [[nodiscard]] std::exception_ptr exception() const {
-    const state& s = *m_state;
-    switch (s.load()) {
-    case status::pending:
-      throw invalid_state_error("weft::future::exception: the future is still pending");
-    case status::cancelled:
-      throw cancelled_error("weft::future::exception: the future was cancelled");
-    case status::exception:
-      return s.error;
-    case status::value:
-      break;
-    }
-    return nullptr;
+    return m_state->finished("weft::future::exception") == status::exception ? m_state->error : nullptr;
   }
 
   /// How many tasks wait now (a snapshot, for diagnostics and tests).
@@ -179,15 +177,12 @@ public:
   private:
     detail::sync_wait_op::config config() noexcept {
       return {&m_state->lock, &m_state->waiters,
-              [](void* self, detail::wake_list&) {
-                // relaxed: under the lock, which orders every status change.
-                return static_cast<awaiter*>(self)->m_state->st.load(std::memory_order_relaxed) != status::pending;
-              },
+              [](void* self, detail::wake_list&) { return !static_cast<awaiter*>(self)->m_state->pending_locked(); },
               // A task cancelled while it waits cancels the future, as asyncio's
               // Task.cancel() cancels the future its task awaits; under the lock.
               [](void* self, detail::wake_list& wakes) noexcept {
                 state& s = *static_cast<awaiter*>(self)->m_state;
-                if (s.st.load(std::memory_order_relaxed) == status::pending) { // relaxed: under lock
+                if (s.pending_locked()) {
                   s.finish_locked(status::cancelled, wakes);
                 }
               },
@@ -208,7 +203,7 @@ private:
   bool finish_with(Fill&& fill, status s) {
     detail::wake_list wakes; // resumed after lock is released (destroyed after g)
     std::lock_guard g(m_state->lock);
-    if (m_state->st.load(std::memory_order_relaxed) != status::pending) { // relaxed: under lock
+    if (!m_state->pending_locked()) {
       return false;
     }
     fill(*m_state); // a move at most: the value was built outside the lock
@@ -217,15 +212,8 @@ private:
   }
 
   static T result_of(const state& s, const char* what) {
-    switch (s.load()) {
-    case status::pending:
-      throw invalid_state_error(std::string(what) + ": the future is still pending");
-    case status::cancelled:
-      throw cancelled_error(std::string(what) + ": the future was cancelled");
-    case status::exception:
+    if (s.finished(what) == status::exception) {
       std::rethrow_exception(s.error);
-    case status::value:
-      break;
     }
     if constexpr (!std::is_void_v<T>) {
       return *s.value;
