@@ -11,9 +11,12 @@
 //   counter itself. The arrival that brings it to zero resumes the awaiter by symmetric
 //   transfer (completion_counter.hpp, final_awaiter in task_promise.hpp);
 // - cancelling the awaiting task cancels every child; the awaiter still waits for all.
+//   The children reach the awaiter's cancellation through a cancel_link in this awaitable
+//   (cancel_state.hpp): nothing is installed in the awaiter's state unless a child waits
+//   on something, so a gather of children that never suspend costs no RMW for it.
 // No lock, and no allocation beyond the children's own frames.
 
-#include "weft/detail/current_cancellation.hpp"
+#include "weft/detail/cancel_state.hpp"
 #include "weft/detail/task_promise.hpp"
 #include "weft/detail/worker_context.hpp"
 #include "weft/errors.hpp"
@@ -58,7 +61,7 @@ public:
   gather_base() = default;
   gather_base(const gather_base&) = delete;
   gather_base& operator=(const gather_base&) = delete;
-  ~gather_base() { m_on_cancel.uninstall(); }
+  ~gather_base() { m_link.unhook(); }
 
   bool await_ready() {
     if (m_awaited) {
@@ -101,18 +104,27 @@ public:
       m_counter.collect_due = completion_counter::k_collect_batch;
       m_counter.collect = &Derived::collect_finished;
     }
-    m_parent = parent;
-    const weft::source_location origin = parent != nullptr ? parent->origin() : weft::source_location{};
+    m_link.parent = parent;
+    // Children link to us when they can (one hop to a parent that is not linked itself);
+    // under a linked parent (a gather inside a gather's child) they take a copy of its
+    // origin for dump() and the hook goes in at once, as a request must reach them.
+    const bool link_children = parent != nullptr && !parent->linked();
+    const weft::source_location origin =
+        parent != nullptr && !link_children ? parent->origin() : weft::source_location{};
     // Last child first: the caller created the children in order, so the last frames are
     // the ones still in L1, and after this pass the first ones are, where the chain starts.
     for (std::size_t i = n; i-- > 0;) {
       promise_base* child = derived().child(i).promise;
       child->set_counter(&m_counter, i == 0);
-      if (parent != nullptr) {
+      if (link_children) {
+        child->own_cancellation().link_to(&m_link);
+      } else if (parent != nullptr) {
         child->own_cancellation().set_origin(origin, start_kind::gathered);
       }
     }
-    m_on_cancel.install(parent);
+    if (parent != nullptr && !link_children) {
+      m_link.hook_now();
+    }
     // The rest in one batch, last child first, so that child 1 is the newest item (the
     // chain takes it back next).
     bool pushed = false;
@@ -136,7 +148,7 @@ public:
 protected:
   /// After all children finished: rethrows the exception that came first in time, if any.
   void rethrow_first_failure() {
-    m_on_cancel.uninstall();
+    m_link.unhook();
     // acquire: the counter's last acq_rel decrement already ordered this; spelled out.
     promise_base* failed = m_counter.first_failed.load(std::memory_order_acquire);
     if (failed == nullptr) {
@@ -151,23 +163,29 @@ protected:
     std::rethrow_exception(e);
   }
 
-  void finish() noexcept { m_on_cancel.uninstall(); }
+  void finish() noexcept { m_link.unhook(); }
 
-  /// For early collection: takes the cancel callback out of the awaiting task's state (it
+  /// For early collection: keeps the cancel hook out of the awaiting task's state (it
   /// reads the children's frames from whatever thread requests cancellation, so no frame
   /// may be freed while it can run) ...
-  void pause_cancel_callback() noexcept { m_on_cancel.uninstall(); }
-  /// ... and puts it back. A request that came meanwhile runs it here, now.
-  void resume_cancel_callback() noexcept { m_on_cancel.install(m_parent); }
+  [[nodiscard]] std::uint8_t pause_cancel_hook() noexcept { return m_link.pause(); }
+  /// ... and lets it back. A request that came meanwhile runs it here, now.
+  void resume_cancel_hook(std::uint8_t before) noexcept { m_link.resume(before); }
   [[nodiscard]] std::size_t collected_count() const noexcept { return m_counter.collected; }
-  [[nodiscard]] bool cancel_requested() const noexcept { return m_parent != nullptr && m_parent->is_requested(); }
+  [[nodiscard]] bool cancel_requested() const noexcept {
+    return m_link.parent != nullptr && m_link.parent->is_requested();
+  }
 
 private:
-  struct cancel_all {
-    gather_base* self;
-    void operator()() const noexcept {
-      self->derived().for_each([](auto& t) { t.handle().promise().own_cancellation().request(); });
+  // The hook: requests every child still held.
+  struct link_to_children : cancel_link {
+    explicit link_to_children(gather_base* g) noexcept : self(g) {
+      fn = [](cancel_callback* l) noexcept {
+        static_cast<link_to_children*>(l)->self->derived().for_each(
+            [](auto& t) { t.handle().promise().own_cancellation().request(); });
+      };
     }
+    gather_base* self;
   };
 
   static gather_child child_at(completion_counter& c, std::size_t i) noexcept {
@@ -178,8 +196,7 @@ private:
   const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
 
   completion_counter m_counter;
-  scoped_cancel_callback<cancel_all> m_on_cancel{cancel_all{this}};
-  cancel_state* m_parent = nullptr;
+  link_to_children m_link{this};
   bool m_awaited = false;
 };
 
@@ -281,7 +298,7 @@ public:
   /// callback, put back, has then run, and need not run again for every batch.
   static void collect_finished(completion_counter& c, std::size_t last) noexcept {
     auto& self = *static_cast<gather_vector_awaitable*>(c.owner);
-    self.pause_cancel_callback();
+    const std::uint8_t hook = self.pause_cancel_hook();
     for (std::size_t i = c.collected; i < last; ++i) {
       task<T>& t = self.m_tasks[i];
       if (!t.handle().promise().result().has_exception()) {
@@ -291,7 +308,7 @@ public:
     }
     c.collected = last;
     c.collect_due = self.cancel_requested() ? static_cast<std::size_t>(-1) : last + completion_counter::k_collect_batch;
-    self.resume_cancel_callback();
+    self.resume_cancel_hook(hook);
   }
 
   std::size_t size() const noexcept { return m_tasks.size(); }
