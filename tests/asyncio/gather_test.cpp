@@ -239,21 +239,38 @@ TEST_P(Gather, CancelReachesChildrenThatOnlyYield) {
 }
 
 // A gather inside a gather's child: cancelling the outer task reaches the inner gather's
-// children too (the inner gather hooks into its linked parent at once).
+// children too (the inner gather hooks into its linked parent at once). The cancel comes
+// once all seven sleepers wait.
 TEST_P(Gather, CancelReachesTheChildrenOfANestedGather) {
+  struct counts {
+    std::atomic<int> waiting{0};
+    std::atomic<int> cancelled{0};
+  };
+  static constexpr auto sleeper = [](counts& c) -> weft::task<int> {
+    c.waiting.fetch_add(1);
+    try {
+      co_await weft::sleep(1h);
+    } catch (const weft::cancelled_error&) {
+      c.cancelled.fetch_add(1);
+      throw;
+    }
+    co_return 0;
+  };
   auto body = []() -> weft::task<std::string> {
-    std::atomic<int> cancelled_children{0};
-    auto inner = [](std::atomic<int>& n) -> weft::task<int> {
-      auto [a, b, c] = co_await weft::gather(sleep_until_cancelled(n), sleep_until_cancelled(n),
-                                             sleep_until_cancelled(n));
-      co_return a + b + c;
+    counts c;
+    auto inner = [](counts& c) -> weft::task<int> {
+      auto [a, b, d] = co_await weft::gather(sleeper(c), sleeper(c), sleeper(c));
+      co_return a + b + d;
     };
-    auto h = weft::spawn([](auto inner, std::atomic<int>& n) -> weft::task<void> {
-      (void)co_await weft::gather(inner(n), sleep_until_cancelled(n), inner(n));
-    }(inner, cancelled_children));
-    co_await weft::sleep(5ms);
+    auto h = weft::spawn([](auto inner, counts& c) -> weft::task<void> {
+      (void)co_await weft::gather(inner(c), sleeper(c), inner(c));
+    }(inner, c));
+    const auto cap = std::chrono::steady_clock::now() + 20s;
+    while (c.waiting.load() < 7 && std::chrono::steady_clock::now() < cap) {
+      co_await weft::sleep(1ms);
+    }
     const std::string r = co_await cancel_and_join(h);
-    co_return r + std::to_string(cancelled_children.load());
+    co_return r + std::to_string(c.cancelled.load());
   };
   EXPECT_EQ(weft::run(body(), options()), "cancelled7");
 }
@@ -516,17 +533,28 @@ TEST_P(Gather, FailureAfterEarlyCollectedChildrenIsRethrown) {
 // between must still reach every child still running, and none may be reached after its
 // frame is freed (ASan/TSan runs). The first 3,000 children finish at once (collected in
 // batches), the last 1,000 sleep until cancelled.
+// The cancel comes once the first child has run (waiting a fixed time instead failed once
+// under ASan on a loaded CI machine: the 4000 frames took longer to build, the cancel came
+// before the gather started, and no child ran).
 TEST_P(Gather, CancelReachesEveryChildWhileTheChainCollects) {
   auto body = []() -> weft::task<std::string> {
     std::atomic<int> cancelled_children{0};
-    auto h = weft::spawn([](std::atomic<int>& n) -> weft::task<void> {
+    std::atomic<bool> started{false};
+    auto h = weft::spawn([](std::atomic<int>& n, std::atomic<bool>& go) -> weft::task<void> {
       std::vector<weft::task<int>> ts;
-      for (int i = 0; i < 4000; ++i) {
+      ts.push_back([](std::atomic<bool>& g) -> weft::task<int> {
+        g.store(true);
+        co_return 0;
+      }(go));
+      for (int i = 1; i < 4000; ++i) {
         ts.push_back(i < 3000 ? [](int v) -> weft::task<int> { co_return v; }(i) : sleep_until_cancelled(n));
       }
       (void)co_await weft::gather(std::move(ts));
-    }(cancelled_children));
-    co_await weft::sleep(10ms);
+    }(cancelled_children, started));
+    const auto cap = std::chrono::steady_clock::now() + 20s;
+    while (!started.load() && std::chrono::steady_clock::now() < cap) {
+      co_await weft::yield();
+    }
     const std::string r = co_await cancel_and_join(h);
     co_return r + std::to_string(cancelled_children.load());
   };
