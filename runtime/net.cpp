@@ -326,7 +326,8 @@ task<tcp_stream> tcp_listener::accept() {
       continue;
     }
     if (is_resource_shortage(ec)) {
-      ++m_backoffs;
+      // relaxed: a statistic with one writer (load + store, no RMW needed).
+      m_backoffs.store(m_backoffs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       if (!m_logged_shortage) {
         m_logged_shortage = true;
         std::fprintf(stderr, "weft::net::tcp_listener::accept: %s; backing off and retrying (logged once)\n",

@@ -178,11 +178,14 @@ TEST(SleepOneWorker, TimersThatExpireTogetherResumeInDeadlineOrder) {
       hs.push_back(weft::spawn([](std::vector<int>& o, int id, auto deadline) -> weft::task<void> {
         co_await weft::sleep_until(deadline);
         o.push_back(id);
-      }(order, i, start + std::chrono::milliseconds(i))));
+      }(order, i, start + 25ms + std::chrono::milliseconds(i))));
     }
     co_await weft::yield(); // the sleepers run up to their sleeps first
-    // Hold the worker until every deadline has passed.
-    std::this_thread::sleep_until(start + 30ms);
+    // Hold the worker until every deadline has passed. The deadlines leave 25 ms for the
+    // sleepers to arm their timers: under TSan on a loaded CI machine, 1-2 ms were not
+    // enough once, and a deadline already passed when sleep_until runs takes the yield
+    // path instead of a timer, in the (LIFO) order the sleepers started.
+    std::this_thread::sleep_until(start + 60ms);
     for (auto& h : hs) {
       co_await h;
     }

@@ -6,6 +6,7 @@
 
 #include <asio/ip/tcp.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string_view>
@@ -35,8 +36,19 @@ public:
   [[nodiscard]] static tcp_listener bind(std::string_view host, std::uint16_t port, listen_options options = {});
   [[nodiscard]] static tcp_listener bind(const asio::ip::tcp::endpoint& endpoint, listen_options options = {});
 
-  tcp_listener(tcp_listener&&) noexcept = default;
-  tcp_listener& operator=(tcp_listener&&) noexcept = default;
+  // Moves take the statistics along (the counter is atomic, so not movable by default).
+  // Not while an accept() is in flight, as for any move of a socket.
+  tcp_listener(tcp_listener&& other) noexcept
+      : m_acceptor(std::move(other.m_acceptor)), m_options(other.m_options),
+        m_backoffs(other.resource_backoffs()), m_logged_shortage(other.m_logged_shortage) {}
+  tcp_listener& operator=(tcp_listener&& other) noexcept {
+    m_acceptor = std::move(other.m_acceptor);
+    m_options = other.m_options;
+    // relaxed: as resource_backoffs().
+    m_backoffs.store(other.resource_backoffs(), std::memory_order_relaxed);
+    m_logged_shortage = other.m_logged_shortage;
+    return *this;
+  }
   ~tcp_listener() = default;
 
   /// Waits for the next connection.
@@ -50,8 +62,12 @@ public:
   void close() noexcept;
   [[nodiscard]] asio::ip::tcp::endpoint local_endpoint() const;
   [[nodiscard]] asio::ip::tcp::acceptor& acceptor() noexcept { return m_acceptor; }
-  /// How many times accept() met a descriptor or memory shortage and backed off.
-  [[nodiscard]] std::uint64_t resource_backoffs() const noexcept { return m_backoffs; }
+  /// How many times accept() met a descriptor or memory shortage and backed off. Any
+  /// thread, while accept() runs (a TSan run caught a test reading it so).
+  [[nodiscard]] std::uint64_t resource_backoffs() const noexcept {
+    // relaxed: a statistic; it orders nothing.
+    return m_backoffs.load(std::memory_order_relaxed);
+  }
 
 private:
   tcp_listener(asio::ip::tcp::acceptor acceptor, listen_options options) noexcept
@@ -59,7 +75,7 @@ private:
 
   asio::ip::tcp::acceptor m_acceptor;
   listen_options m_options;
-  std::uint64_t m_backoffs = 0;
+  std::atomic<std::uint64_t> m_backoffs{0}; // written by accept() only
   bool m_logged_shortage = false;
 };
 
