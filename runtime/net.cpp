@@ -15,6 +15,7 @@
 #include "scheduler.hpp"
 
 #include <weft/detail/current_cancellation.hpp>
+#include <weft/detail/worker_context.hpp>
 #include <weft/errors.hpp>
 #include <weft/runtime.hpp>
 #include <weft/sleep.hpp>
@@ -326,8 +327,7 @@ task<tcp_stream> tcp_listener::accept() {
       continue;
     }
     if (is_resource_shortage(ec)) {
-      // relaxed: a statistic with one writer (load + store, no RMW needed).
-      m_backoffs.store(m_backoffs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      detail::worker_counters::bump(m_backoffs); // one writer: accept() runs one at a time
       if (!m_logged_shortage) {
         m_logged_shortage = true;
         std::fprintf(stderr, "weft::net::tcp_listener::accept: %s; backing off and retrying (logged once)\n",

@@ -48,6 +48,16 @@ weft::task<int> sleep_until_cancelled(std::atomic<int>& cancelled) {
   co_return 0;
 }
 
+// Yields until ready() holds, for 20 s at most (the test's expectation then fails and
+// shows what happened): waits for other tasks on any worker, one worker included.
+template <class Ready>
+weft::task<void> yield_until(Ready ready) {
+  const auto cap = std::chrono::steady_clock::now() + 20s;
+  while (!ready() && std::chrono::steady_clock::now() < cap) {
+    co_await weft::yield();
+  }
+}
+
 // Cancels h and joins it: "cancelled" if it ended with cancelled_error, else "none".
 weft::task<std::string> cancel_and_join(weft::join_handle<void>& h) {
   h.cancel();
@@ -229,9 +239,8 @@ TEST_P(Gather, CancelReachesChildrenThatOnlyYield) {
     auto h = weft::spawn([](auto spin, std::atomic<int>& n, std::atomic<int>& up) -> weft::task<void> {
       (void)co_await weft::gather(spin(n, up), spin(n, up), spin(n, up), spin(n, up));
     }(spin, cancelled_children, running));
-    while (running.load() < 4) {
-      co_await weft::yield();
-    }
+    const auto all_running = [&running] { return running.load() == 4; };
+    co_await yield_until(all_running);
     const std::string r = co_await cancel_and_join(h);
     co_return r + std::to_string(cancelled_children.load());
   };
@@ -265,10 +274,8 @@ TEST_P(Gather, CancelReachesTheChildrenOfANestedGather) {
     auto h = weft::spawn([](auto inner, counts& c) -> weft::task<void> {
       (void)co_await weft::gather(inner(c), sleeper(c), inner(c));
     }(inner, c));
-    const auto cap = std::chrono::steady_clock::now() + 20s;
-    while (c.waiting.load() < 7 && std::chrono::steady_clock::now() < cap) {
-      co_await weft::sleep(1ms);
-    }
+    const auto all_waiting = [&c] { return c.waiting.load() == 7; };
+    co_await yield_until(all_waiting);
     const std::string r = co_await cancel_and_join(h);
     co_return r + std::to_string(c.cancelled.load());
   };
@@ -305,10 +312,8 @@ TEST_P(Gather, CancelRacingChildrenThatStartWaitingStress) {
         }
         co_return true;
       }(started, round));
-      const auto cap = std::chrono::steady_clock::now() + 5s;
-      while (!started.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < cap) {
-        co_await weft::yield();
-      }
+      const auto first_ran = [&started] { return started.load(std::memory_order_acquire); };
+      co_await yield_until(first_ran);
       co_await weft::sleep(std::chrono::microseconds(round % 31));
       h.cancel();
       try {
@@ -551,10 +556,8 @@ TEST_P(Gather, CancelReachesEveryChildWhileTheChainCollects) {
       }
       (void)co_await weft::gather(std::move(ts));
     }(cancelled_children, started));
-    const auto cap = std::chrono::steady_clock::now() + 20s;
-    while (!started.load() && std::chrono::steady_clock::now() < cap) {
-      co_await weft::yield();
-    }
+    const auto first_ran = [&started] { return started.load(); };
+    co_await yield_until(first_ran);
     const std::string r = co_await cancel_and_join(h);
     co_return r + std::to_string(cancelled_children.load());
   };

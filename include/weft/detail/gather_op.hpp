@@ -109,8 +109,8 @@ public:
     // under a linked parent (a gather inside a gather's child) they take a copy of its
     // origin for dump() and the hook goes in at once, as a request must reach them.
     const bool link_children = parent != nullptr && !parent->linked();
-    const weft::source_location origin =
-        parent != nullptr && !link_children ? parent->origin() : weft::source_location{};
+    const bool hook_at_once = parent != nullptr && !link_children;
+    const weft::source_location origin = hook_at_once ? parent->origin() : weft::source_location{};
     // Last child first: the caller created the children in order, so the last frames are
     // the ones still in L1, and after this pass the first ones are, where the chain starts.
     for (std::size_t i = n; i-- > 0;) {
@@ -118,11 +118,11 @@ public:
       child->set_counter(&m_counter, i == 0);
       if (link_children) {
         child->own_cancellation().link_to(&m_link);
-      } else if (parent != nullptr) {
+      } else if (hook_at_once) {
         child->own_cancellation().set_origin(origin, start_kind::gathered);
       }
     }
-    if (parent != nullptr && !link_children) {
+    if (hook_at_once) {
       m_link.hook_now();
     }
     // The rest in one batch, last child first, so that child 1 is the newest item (the
