@@ -143,7 +143,7 @@ void worker::push_reactor_ready_rest() noexcept {
   const auto n = static_cast<std::int64_t>(ready.size());
   try {
     // Last completion first: the second completion ends up newest, below the first.
-    m_context.deque.push_n(n, [&](std::int64_t i) { return ready[static_cast<std::size_t>(n - 1 - i)]; });
+    m_context.deque.push_n_shared(n, [&](std::int64_t i) { return ready[static_cast<std::size_t>(n - 1 - i)]; });
   } catch (...) {
     // The deque could not grow: the injection queue takes them, in order.
     for (void* item : ready) {
@@ -187,7 +187,7 @@ void* worker::take_injected() noexcept {
   worker_counters::bump(m_context.counters.injected_taken, n);
   if (n > 1) {
     // Newest first, so that our pops (newest end) run them oldest first, as submitted.
-    m_context.deque.push_n(static_cast<std::int64_t>(n - 1),
+    m_context.deque.push_n_shared(static_cast<std::int64_t>(n - 1),
                            [&](std::int64_t i) { return batch[n - 1 - static_cast<std::size_t>(i)]; });
     wake_after_local_push(m_context);
   }

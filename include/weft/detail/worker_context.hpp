@@ -2,7 +2,7 @@
 // The parts of a worker and of its scheduler that inline hot paths (spawn, join, yield)
 // touch. Everything else about workers lives in runtime/worker.hpp.
 
-#include "weft/detail/chase_lev_deque.hpp"
+#include "weft/detail/split_deque.hpp"
 #include "weft/detail/config.hpp"
 
 #include <atomic>
@@ -55,7 +55,7 @@ enum class worker_activity : std::uint8_t { starting, running, searching, pollin
 inline constexpr std::uint32_t k_tasks_between_looks = 61;
 
 struct worker_context {
-  chase_lev_deque<void*> deque;
+  split_deque<void*> deque;
   // relaxed throughout: a report, it orders nothing.
   std::atomic<worker_activity> activity{worker_activity::starting};
   scheduler* sched = nullptr;

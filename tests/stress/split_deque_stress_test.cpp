@@ -2,7 +2,7 @@
 // while three thieves steal; 5,000,000 items pass (10,000,000 operations: a push and a
 // take each; 1,000,000 items under the sanitizers, which run 10-50x slower). Every item
 // must be taken exactly once. The seed is printed; WEFT_SEED replays.
-#include <weft/detail/chase_lev_deque.hpp>
+#include <weft/detail/split_deque.hpp>
 
 #include <weft/detail/config.hpp>
 
@@ -18,13 +18,13 @@
 
 namespace {
 
-using deque = weft::detail::chase_lev_deque<std::uintptr_t>;
+using deque = weft::detail::split_deque<std::uintptr_t>;
 
 constexpr std::uintptr_t k_items = (WEFT_TSAN || WEFT_ASAN) ? 1'000'000 : 5'000'000;
 
-TEST(ChaseLevDequeStress, TenMillionOperationsTakeEveryItemExactlyOnce) {
+TEST(SplitDequeStress, TenMillionOperationsTakeEveryItemExactlyOnce) {
   constexpr int k_thieves = 3;
-  std::mt19937 rng(weft::test::test_seed("ChaseLevDequeStress.TenMillionOperations"));
+  std::mt19937 rng(weft::test::test_seed("SplitDequeStress.TenMillionOperations"));
   deque d(4); // small, so it grows under the thieves
   std::vector<std::atomic<std::uint8_t>> taken(k_items + 1);
   std::atomic<bool> done{false};
