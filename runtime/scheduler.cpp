@@ -468,6 +468,7 @@ scheduler::scheduler(runtime& owner, runtime_options options)
   m_workers.reserve(n);
   for (unsigned i = 0; i < n; ++i) {
     m_workers.push_back(std::make_unique<worker>(*this, i));
+    m_workers.back()->context().deque.set_private_limit(m_options.private_tasks);
   }
   if (n == 1) {
     // Only workers steal (try_steal), and a lone worker has no one to steal from it: its

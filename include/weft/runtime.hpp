@@ -45,6 +45,14 @@ struct runtime_options {
   /// sized to its machine. Off by default (the OS places the workers).
   /// Throws (from the runtime's constructor): std::system_error if the OS refuses.
   bool pin_workers = false;
+  /// How many of the newest tasks a worker may keep private on its deque. Private tasks are spawned and taken back by their
+  /// joiner without a locked instruction; another worker gets them only when the owner
+  /// shares them, at its next spawn, join, await or task switch (a worker that finds
+  /// nothing to steal asks for them). A task that blocks its worker for long, or spins on
+  /// other tasks' progress, leaves up to this many of the tasks it spawned last waiting.
+  /// 0 makes every task stealable at once, as in a Chase-Lev deque, whose take-back costs
+  /// a store-load fence (skynet at 2 workers: about 10% slower).
+  unsigned private_tasks = 32;
   /// Called on each worker thread (concurrently) with the worker's index before the worker
   /// runs any task; the runtime's constructor returns only after every worker has run it.
   /// For per-thread set-up (thread-local state, a logger's thread name, a CPU-local
@@ -78,7 +86,7 @@ struct worker_stats {
   std::uint64_t io_waits = 0;       ///< Asio operations awaited through use_task (trips through the reactor)
 };
 
-/// A pool of worker threads, each with a Chase-Lev deque, plus an injection queue for
+/// A pool of worker threads, each with a work-stealing deque, plus an injection queue for
 /// outside threads and an Asio reactor for timers and I/O, which the workers run when
 /// idle (and poll now and then when busy). The OS shows the worker threads as
 /// "weft-w0", "weft-w1", ... and those of the blocking pool (to_thread) as "weft-blocking"

@@ -230,6 +230,72 @@ TEST_P(Spawn, ThievesThatStoleOnlyTinyTasksStillTakeALongOne) {
   EXPECT_TRUE(rt.block_on(body()));
 }
 
+// The split deque (docs/design.md, "Stealing"): a task's newest spawns are private to its
+// worker until that worker shares them, at its next spawn when the shared part is empty or
+// a thief asked (tests/core/split_deque_test.cpp checks each rule). Here the spawner spawns
+// and joins a no-op while it waits for its ten children, and only other workers can run
+// those (the join takes back the no-op, never a child): if private spawns were never
+// shared, nine children would wait forever.
+weft::task<int> count_start(std::atomic<int>& started) {
+  started.fetch_add(1);
+  co_return 0;
+}
+
+weft::task<void> noop() { co_return; }
+
+TEST_P(Spawn, PrivateSpawnsReachIdleWorkersWhileTheSpawnerGoesOn) {
+  if (GetParam() < 2) {
+    GTEST_SKIP() << "stealing needs two workers";
+  }
+  weft::runtime rt(options());
+  auto body = []() -> weft::task<int> {
+    std::atomic<int> started{0};
+    std::vector<weft::join_handle<int>> children;
+    for (int i = 0; i < 10; ++i) {
+      children.push_back(weft::spawn(count_start(started)));
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (started.load() < 10 && std::chrono::steady_clock::now() < deadline) {
+      co_await weft::spawn(noop());
+    }
+    const int seen = started.load();
+    for (auto& c : children) {
+      co_await c;
+    }
+    co_return seen;
+  };
+  EXPECT_EQ(rt.block_on(body()), 10);
+}
+
+// With private_tasks = 0 every spawn is stealable at once: even a spawner that blocks its
+// worker (spinning on its children's progress, which async code should not do) gets all
+// of its children run by the other workers.
+TEST_P(Spawn, WithNoPrivateTasksABlockingSpawnersChildrenAreAllStolen) {
+  if (GetParam() < 2) {
+    GTEST_SKIP() << "stealing needs two workers";
+  }
+  auto opts = options();
+  opts.private_tasks = 0;
+  weft::runtime rt(opts);
+  auto body = []() -> weft::task<int> {
+    std::atomic<int> started{0};
+    std::vector<weft::join_handle<int>> children;
+    for (int i = 0; i < 10; ++i) {
+      children.push_back(weft::spawn(count_start(started)));
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (started.load() < 10 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield(); // blocks this worker on purpose
+    }
+    const int seen = started.load();
+    for (auto& c : children) {
+      co_await c;
+    }
+    co_return seen;
+  };
+  EXPECT_EQ(rt.block_on(body()), 10);
+}
+
 // Steal pacing across searches (docs/design.md): a deque that always holds tiny tasks, as
 // during a large gather, must not keep idle workers taking them one by one, each steal
 // moving a frame and the deque's index lines between cores. Before the pacing carried

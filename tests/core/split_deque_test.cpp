@@ -120,7 +120,7 @@ TEST(SplitDeque, AThiefThatFindsNothingSharedIsAnsweredAtTheOwnersNextPush) {
 }
 
 TEST(SplitDeque, PushNKeepsOrderAcrossGrowthAndBesideSingleItems) {
-  constexpr auto k_private = deque::k_max_private;
+  constexpr auto k_private = deque::k_default_private;
   deque d(2);
   d.push(1);
   std::uintptr_t v = 0;
@@ -131,7 +131,7 @@ TEST(SplitDeque, PushNKeepsOrderAcrossGrowthAndBesideSingleItems) {
   d.push_n(0, [](std::int64_t) -> std::uintptr_t { return 0; });                     // nothing
   d.push(1'003);
   EXPECT_EQ(d.size_approx(), 1'002);
-  // All but the newest k_max_private are shared.
+  // All but the newest k_default_private are shared.
   EXPECT_EQ(d.shared_approx(), 1'002 - k_private);
   const auto first_private = static_cast<std::uintptr_t>(1'004 - k_private);
   for (std::uintptr_t want = 2; want < first_private; ++want) {
@@ -155,6 +155,26 @@ TEST(SplitDeque, PushNKeepsOrderAcrossGrowthAndBesideSingleItems) {
   EXPECT_FALSE(d.steal(v));
 }
 
+TEST(SplitDeque, APrivateLimitOfZeroSharesEveryPush) {
+  deque d(64);
+  d.set_private_limit(0);
+  std::uintptr_t v = 0;
+  for (std::uintptr_t i = 1; i <= 5; ++i) {
+    d.push(i);
+    ASSERT_EQ(d.shared_approx(), static_cast<std::int64_t>(i));
+  }
+  d.push_n(3, [](std::int64_t i) { return static_cast<std::uintptr_t>(6 + i); });
+  EXPECT_EQ(d.shared_approx(), 8);
+  ASSERT_TRUE(d.pop(v)); // a shared take-back
+  EXPECT_EQ(v, 8u);
+  EXPECT_TRUE(d.pop_if_newest(7));
+  for (std::uintptr_t want = 1; want <= 6; ++want) {
+    ASSERT_TRUE(d.steal(v));
+    EXPECT_EQ(v, want);
+  }
+  EXPECT_FALSE(d.pop(v));
+}
+
 TEST(SplitDeque, PushNSharedSharesEverything) {
   deque d(64);
   d.push(1);
@@ -176,7 +196,7 @@ TEST(SplitDeque, GrowsAndKeepsOrder) {
     d.push(i);
   }
   EXPECT_EQ(d.size_approx(), 10'000);
-  EXPECT_EQ(d.shared_approx(), 10'000 - deque::k_max_private);
+  EXPECT_EQ(d.shared_approx(), 10'000 - deque::k_default_private);
   std::uintptr_t v = 0;
   ASSERT_TRUE(d.steal(v));
   EXPECT_EQ(v, 1u);

@@ -11,9 +11,9 @@
 //   it shares the older half of the private items, rounded up (at least the new one);
 // - when a thief finds the shared part empty while private items exist, it raises
 //   m_share_wanted; the owner answers at its next push or pop by sharing the older half;
-// - a push never leaves more than k_max_private items private (older ones are shared);
+// - a push never leaves more than m_max_private items private (older ones are shared);
 // - push_n_shared (work from outside: injected or reactor batches) shares everything.
-// So at most k_max_private items wait for the owner's next deque operation (the scheduler
+// So at most m_max_private items wait for the owner's next deque operation (the scheduler
 // pops once per task, a join or an await pops too): only while the owner runs one long
 // stretch of code without any, and only items no thief asked for while they were pushed.
 // The shared part behaves as a Chase-Lev deque whose bottom is `split`,
@@ -43,10 +43,9 @@ template <class T>
   requires std::is_trivially_copyable_v<T> && std::is_default_constructible_v<T>
 class split_deque {
 public:
-  /// At most this many of the newest items stay private after a push: a fan-out of up to
-  /// this many children is spawned and taken back without a locked instruction, and no
-  /// more than this many items ever wait for the owner while it runs a long task.
-  static constexpr std::int64_t k_max_private = 32;
+  /// The default of set_private_limit: a fan-out of up to this many children is spawned
+  /// and taken back without a locked instruction.
+  static constexpr std::int64_t k_default_private = 32;
 
   explicit split_deque(std::int64_t initial_capacity = 1024)
       : m_ring(new ring(round_up_pow2(initial_capacity))) {
@@ -155,6 +154,11 @@ public:
   /// call steal() (a pool of one worker). Nothing is then ever shared.
   void declare_no_thieves() noexcept { m_no_thieves = true; }
 
+  /// Before any thread but the owner touches the deque: after a push, at most `limit`
+  /// items stay private (older ones are shared); no more than this many ever wait for the
+  /// owner while it runs a long task. 0: every push shares everything.
+  void set_private_limit(std::int64_t limit) noexcept { m_max_private = limit < 0 ? 0 : limit; }
+
   /// Any thread, unless declare_no_thieves() was called. Takes the oldest shared item;
   /// returns false if there is none or another thief (or the owner, for the last shared
   /// item) got it first. Finding none while the owner holds private items asks the owner
@@ -239,20 +243,20 @@ private:
 
   // After a push that made tail b: shares the older half of the private items (rounded up)
   // if the shared part looked empty (t is a lower bound of top) or a thief asked, and all
-  // but the newest k_max_private in any case.
+  // but the newest m_max_private in any case.
   [[gnu::always_inline]] void share_after_push(std::int64_t t, std::int64_t b) noexcept {
     if (m_no_thieves) {
       return; // first: a pool of one worker pays one test here
     }
     // relaxed: only the owner writes m_split; m_share_wanted is a hint, as above.
     const std::int64_t s = m_split.load(std::memory_order_relaxed);
-    if (WEFT_UNLIKELY(t >= s || b - s > k_max_private || m_share_wanted.load(std::memory_order_relaxed))) {
+    if (WEFT_UNLIKELY(t >= s || b - s > m_max_private || m_share_wanted.load(std::memory_order_relaxed))) {
       share_after_push_slow(t, s, b);
     }
   }
 
   [[gnu::noinline]] void share_after_push_slow(std::int64_t t, std::int64_t s, std::int64_t b) noexcept {
-    std::int64_t new_split = b - k_max_private;
+    std::int64_t new_split = b - m_max_private;
     // relaxed: a hint, as above.
     if (t >= s || m_share_wanted.load(std::memory_order_relaxed)) {
       new_split = std::max(new_split, s + (b - s + 1) / 2);
@@ -365,7 +369,9 @@ private:
   // Owner's end, written at every push and pop: on a line of its own with what only the
   // owner reads.
   alignas(k_cache_line) std::atomic<std::int64_t> m_tail{0};
-  // Set once before the deque is shared (declare_no_thieves); read by the owner only.
+  // Set once before the deque is shared (set_private_limit, declare_no_thieves); read by
+  // the owner only.
+  std::int64_t m_max_private = k_default_private;
   bool m_no_thieves = false;
   // Every ring ever used, so a thief never reads a freed one. Owner only.
   std::vector<std::unique_ptr<ring>> m_rings;
