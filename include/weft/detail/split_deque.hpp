@@ -9,8 +9,9 @@
 // Thieves cannot see private items; the owner shares them:
 // - when a push finds the shared part empty (so a worker woken for the push finds work),
 //   it shares the older half of the private items, rounded up (at least the new one);
-// - when a thief finds the shared part empty while private items exist, it raises
-//   m_share_wanted; the owner answers at its next push or pop by sharing the older half;
+// - when a thief finds the shared part empty, it raises m_share_wanted; the owner answers
+//   at its next push or pop by sharing the older half of its private items (a request it
+//   cannot answer yet, holding none or one, stays raised);
 // - a push never leaves more than m_max_private items private (older ones are shared);
 // - push_n_shared (work from outside: injected or reactor batches) shares everything.
 // So at most m_max_private items wait for the owner's next deque operation (the scheduler
@@ -55,8 +56,9 @@ public:
   split_deque& operator=(const split_deque&) = delete;
   ~split_deque() = default;
 
-  /// Owner only. Throws std::bad_alloc if the ring must grow and cannot.
-  void push(T item) {
+  /// Owner only. Throws std::bad_alloc if the ring must grow and cannot. Always inlined:
+  /// it is half of every spawn, and g++ left it out of line in a large caller.
+  [[gnu::always_inline]] void push(T item) {
     // relaxed: only the owner writes m_tail and m_ring.
     const std::int64_t b = m_tail.load(std::memory_order_relaxed);
     // acquire: pairs with the thieves' successful CAS of m_top, so a slot they freed is
@@ -119,7 +121,8 @@ public:
       take_private(b, s);
       return true;
     }
-    if (!claim_newest_shared(s)) {
+    // relaxed: a lower bound of the real top; claim_newest_shared validates.
+    if (!claim_newest_shared(s, m_top.load(std::memory_order_relaxed))) {
       return false;
     }
     // The slot is ours now and only the owner writes slots (and the ring): safe to read.
@@ -144,10 +147,11 @@ public:
     }
     // relaxed: a lower bound of the real top; claim_newest_shared validates. The slot may
     // hold an item a thief already took; then the claim fails.
-    if (s - m_top.load(std::memory_order_relaxed) <= 0 || r->get(s - 1) != expected) {
+    const std::int64_t t = m_top.load(std::memory_order_relaxed);
+    if (s - t <= 0 || r->get(s - 1) != expected) {
       return false;
     }
-    return claim_newest_shared(s);
+    return claim_newest_shared(s, t);
   }
 
   /// Before any thread but the owner touches the deque: promises that no thread will ever
@@ -172,7 +176,7 @@ public:
     // store of m_split in share(), making the shared slots and m_ring visible.
     const std::int64_t s = m_split.load(std::memory_order_seq_cst);
     if (t >= s) {
-      ask_to_share(s);
+      ask_to_share();
       return false;
     }
     // acquire: pairs with the release store in grow(), so the copied slots are visible.
@@ -224,18 +228,23 @@ private:
     // relaxed: shared slot contents are published by the release/acquire pair on m_split
     // (share to steal) and freed by the CAS on m_top (steal to push); private slots are
     // read by the owner only.
-    void put(std::int64_t i, T v) noexcept { slots[static_cast<std::size_t>(i & mask)].store(v, std::memory_order_relaxed); }
-    T get(std::int64_t i) const noexcept { return slots[static_cast<std::size_t>(i & mask)].load(std::memory_order_relaxed); }
+    [[gnu::always_inline]] void put(std::int64_t i, T v) noexcept {
+      slots[static_cast<std::size_t>(i & mask)].store(v, std::memory_order_relaxed);
+    }
+    [[gnu::always_inline]] T get(std::int64_t i) const noexcept {
+      return slots[static_cast<std::size_t>(i & mask)].load(std::memory_order_relaxed);
+    }
     std::int64_t mask;
     std::unique_ptr<std::atomic<T>[]> slots;
   };
 
   // The owner's take of private item b - 1 (b = tail > s = split), after it has read the
-  // slot. Answers a thief's request on the way, keeping the newest item private.
+  // slot. Answers a thief's request on the way, keeping the newest item private (a lone
+  // private item leaves the request pending for the next push).
   [[gnu::always_inline]] void take_private(std::int64_t b, std::int64_t s) noexcept {
     // relaxed: a hint written by thieves; a late read only delays the answer.
     if (WEFT_UNLIKELY(m_share_wanted.load(std::memory_order_relaxed))) {
-      share(s, s + (b - s) / 2); // the older half; b - 1 stays private
+      answer_request(s, s + (b - s) / 2); // the older half; b - 1 stays private
     }
     // relaxed: nobody else reads the private slot; thieves read m_tail only as a hint.
     m_tail.store(b - 1, std::memory_order_relaxed);
@@ -251,52 +260,69 @@ private:
     // relaxed: only the owner writes m_split; m_share_wanted is a hint, as above.
     const std::int64_t s = m_split.load(std::memory_order_relaxed);
     if (WEFT_UNLIKELY(t >= s || b - s > m_max_private || m_share_wanted.load(std::memory_order_relaxed))) {
+      if (t >= s && b - s == 1 && m_max_private > 0) {
+        // The one new item onto an empty shared part (a task spawned onto an otherwise
+        // empty deque): what share_after_push_slow would do, inline. release: as in share().
+        m_split.store(b, std::memory_order_release);
+        return;
+      }
       share_after_push_slow(t, s, b);
     }
   }
 
   [[gnu::noinline]] void share_after_push_slow(std::int64_t t, std::int64_t s, std::int64_t b) noexcept {
-    std::int64_t new_split = b - m_max_private;
-    // relaxed: a hint, as above.
-    if (t >= s || m_share_wanted.load(std::memory_order_relaxed)) {
-      new_split = std::max(new_split, s + (b - s + 1) / 2);
+    const std::int64_t half = s + (b - s + 1) / 2;
+    const std::int64_t over_cap = b - m_max_private;
+    if (t >= s) {
+      // The shared part looked empty: share, but leave a pending request pending. A thief
+      // that keeps finding an empty deque (one task spawning and joining in a loop while
+      // others idle) then writes the flag once, not once per spawn.
+      share(s, std::max(half, over_cap));
+    } else if (m_share_wanted.load(std::memory_order_relaxed)) { // relaxed: a hint
+      answer_request(s, std::max(half, over_cap));
+    } else {
+      share(s, over_cap);
     }
-    share(s, new_split);
+  }
+
+  // Owner only: shares up to new_split for a thief that asked, and clears the request if
+  // that shared anything.
+  [[gnu::noinline]] void answer_request(std::int64_t s, std::int64_t new_split) noexcept {
+    if (new_split > s) {
+      share(s, new_split);
+      // relaxed: a hint; a thief that still finds nothing asks again.
+      m_share_wanted.store(false, std::memory_order_relaxed);
+    }
   }
 
   // Owner only: moves split from s up to new_split (if higher), making those items
   // stealable.
-  [[gnu::noinline]] void share(std::int64_t s, std::int64_t new_split) noexcept {
+  void share(std::int64_t s, std::int64_t new_split) noexcept {
     if (new_split > s) {
       // release: publishes the slots below new_split (and the ring holding them); pairs
       // with the seq_cst (acquire) load of m_split in steal().
       m_split.store(new_split, std::memory_order_release);
-      // relaxed: the request is answered; a thief that still finds nothing asks again.
-      // Written only when set, so that sharing does not dirty the thieves' line for nothing.
-      if (m_share_wanted.load(std::memory_order_relaxed)) {
-        m_share_wanted.store(false, std::memory_order_relaxed);
-      }
     }
   }
 
-  // A thief found nothing shared (s = split as it read it): if the owner holds private
-  // items, asks it to share. Reads m_tail, the owner's busy line, only while no request is
-  // pending, so idle thieves spinning on a busy owner do not keep pulling that line over.
-  void ask_to_share(std::int64_t s) noexcept {
-    // relaxed, all three: a hint. A lost or late request only delays sharing; the owner
-    // runs its private items itself in any case.
-    if (!m_share_wanted.load(std::memory_order_relaxed) && m_tail.load(std::memory_order_relaxed) > s) {
+  // A thief found nothing shared: asks the owner to share what it holds privately, if
+  // anything. It does not read m_tail to find out: that line is written at every push and
+  // pop, and idle thieves spinning on it would slow the owner. A request the owner cannot
+  // answer yet stays pending, so the flag is written once per answer, not per attempt.
+  void ask_to_share() noexcept {
+    // relaxed, both: a hint. A lost or late request only delays sharing; the owner runs
+    // its private items itself in any case.
+    if (!m_share_wanted.load(std::memory_order_relaxed)) {
       m_share_wanted.store(true, std::memory_order_relaxed);
     }
   }
 
   // The owner's claim of the newest shared item (index s - 1) when nothing is private
-  // (tail == s): the Chase-Lev pop with split as its bottom. On return, tail == split
-  // again. The caller reads the slot (before or after: only the owner writes slots).
-  bool claim_newest_shared(std::int64_t s) noexcept {
-    // relaxed: a lower bound of the real top (top only grows), used to pick a path below,
-    // which validates it with a seq_cst operation.
-    std::int64_t t = m_top.load(std::memory_order_relaxed);
+  // (tail == s), given t, a lower bound of top: the Chase-Lev pop with split as its
+  // bottom. On return, tail == split again. The caller reads the slot (before or after:
+  // only the owner writes slots). Inline up to the one-item case, which is what a task
+  // spawned onto an empty deque and joined at once takes.
+  [[gnu::always_inline]] bool claim_newest_shared(std::int64_t s, std::int64_t t) noexcept {
     if (s - t <= 0) {
       return false; // empty even by the lower bound
     }
@@ -309,14 +335,18 @@ private:
       // seq_cst on success: same total order as the thieves' CAS; relaxed on failure.
       return m_top.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed);
     }
-    // Two or more items by the lower bound: the paper's pop.
+    return claim_newest_of_several(s);
+  }
+
+  // Two or more shared items by the lower bound of top: the paper's pop.
+  [[gnu::noinline]] bool claim_newest_of_several(std::int64_t s) noexcept {
     const std::int64_t ns = s - 1;
     // seq_cst: the paper's fence. This store must be ordered before the load of m_top
     // below (store->load), against the seq_cst loads of m_top then m_split in steal():
     // either the thief sees the smaller split or we see its larger top.
     m_split.store(ns, std::memory_order_seq_cst);
     // seq_cst: second half of the store->load pair above.
-    t = m_top.load(std::memory_order_seq_cst);
+    std::int64_t t = m_top.load(std::memory_order_seq_cst);
     if (t > ns) {
       // Thieves emptied it meanwhile. relaxed: restores our own index.
       m_split.store(s, std::memory_order_relaxed);
@@ -363,11 +393,11 @@ private:
   alignas(k_cache_line) std::atomic<std::int64_t> m_split{0};
   // Written by the owner only (on growth); read by thieves.
   std::atomic<ring*> m_ring;
-  // Raised by thieves (rarely: only while no request is pending), read by the owner at
-  // each push and pop, cleared by the owner when it shares.
+  // Raised by thieves (only while no request is pending), read by the owner at each push
+  // and pop, cleared by the owner when it answers a request by sharing something.
   std::atomic<bool> m_share_wanted{false};
   // Owner's end, written at every push and pop: on a line of its own with what only the
-  // owner reads.
+  // owner reads. Other threads read it only for size_approx() (parking, reports).
   alignas(k_cache_line) std::atomic<std::int64_t> m_tail{0};
   // Set once before the deque is shared (set_private_limit, declare_no_thieves); read by
   // the owner only.

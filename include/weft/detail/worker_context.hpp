@@ -102,7 +102,7 @@ inline void note_handoff() noexcept {
 void wake_for_local_work(worker_context& w) noexcept;
 
 /// True when workers sleep and no wake-up for local work is already under way: a hint.
-inline bool wake_for_local_work_wanted(const scheduler_signals& s) noexcept {
+[[gnu::always_inline]] inline bool wake_for_local_work_wanted(const scheduler_signals& s) noexcept {
   // relaxed: a hint (see push_local); the sleeper's own re-check after prepare_wait is
   // the correctness path for work that only it could run.
   return s.sleepers.load(std::memory_order_relaxed) != 0 && !s.wake_pending.load(std::memory_order_relaxed);
@@ -110,7 +110,7 @@ inline bool wake_for_local_work_wanted(const scheduler_signals& s) noexcept {
 
 /// After a push on w's own deque: wakes a sleeper when workers sleep and no wake-up is
 /// already under way (reactor handlers wake nobody: the worker runs their tasks next).
-inline void wake_after_local_push(worker_context& w) noexcept {
+[[gnu::always_inline]] inline void wake_after_local_push(worker_context& w) noexcept {
   if (WEFT_UNLIKELY(wake_for_local_work_wanted(*w.signals)) && !w.in_reactor) {
     wake_for_local_work(w);
   }
@@ -119,7 +119,7 @@ inline void wake_after_local_push(worker_context& w) noexcept {
 /// Pushes h onto this worker's deque and, when workers sleep and no wake-up is already
 /// under way, wakes one. Missing a sleeper that is just going to sleep only costs
 /// parallelism, never progress: the owner always drains its own deque before it sleeps.
-inline void push_local(worker_context& w, std::coroutine_handle<> h) {
+[[gnu::always_inline]] inline void push_local(worker_context& w, std::coroutine_handle<> h) {
   w.deque.push(h.address());
   wake_after_local_push(w);
 }
