@@ -45,8 +45,8 @@ struct runtime_options {
   /// sized to its machine. Off by default (the OS places the workers).
   /// Throws (from the runtime's constructor): std::system_error if the OS refuses.
   bool pin_workers = false;
-  /// How many of the newest tasks a worker may keep private on its deque. Private tasks are spawned and taken back by their
-  /// joiner without a locked instruction; another worker gets them only when the owner
+  /// How many of the newest tasks a worker may keep private on its deque. Private tasks
+  /// are spawned and taken back by their joiner without a locked instruction; another worker gets them only when the owner
   /// shares them, at its next spawn, join, await or task switch (a worker that finds
   /// nothing to steal asks for them). A task that blocks its worker for long, or spins on
   /// other tasks' progress, leaves up to this many of the tasks it spawned last waiting.

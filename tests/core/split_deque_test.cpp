@@ -119,6 +119,29 @@ TEST(SplitDeque, AThiefThatFindsNothingSharedIsAnsweredAtTheOwnersNextPush) {
   EXPECT_FALSE(d.pop(v));
 }
 
+TEST(SplitDeque, ARequestStaysRaisedUntilAPushOrPopCanAnswerIt) {
+  deque d(64);
+  d.push(1);
+  std::uintptr_t v = 0;
+  ASSERT_TRUE(d.steal(v));
+  EXPECT_EQ(v, 1u);
+  EXPECT_FALSE(d.steal(v)); // the owner holds nothing: asks all the same
+  d.push(2);                // onto an empty shared part: shared; the request stays raised
+  EXPECT_EQ(d.shared_approx(), 1);
+  d.push(3); // the pending request is answered: 3 is shared too (half of one, rounded up)
+  EXPECT_EQ(d.shared_approx(), 2);
+  d.push(4); // answered, so lowered: 4 stays private
+  EXPECT_EQ(d.shared_approx(), 2);
+  EXPECT_EQ(d.size_approx(), 3);
+  for (std::uintptr_t want = 2; want <= 3; ++want) {
+    ASSERT_TRUE(d.steal(v));
+    EXPECT_EQ(v, want);
+  }
+  ASSERT_TRUE(d.pop(v));
+  EXPECT_EQ(v, 4u);
+  EXPECT_FALSE(d.pop(v));
+}
+
 TEST(SplitDeque, PushNKeepsOrderAcrossGrowthAndBesideSingleItems) {
   constexpr auto k_private = deque::k_default_private;
   deque d(2);
