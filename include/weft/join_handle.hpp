@@ -210,7 +210,9 @@ public:
 
   /// Waits until the task has finished (value or exception) without consuming the result,
   /// so any number of tasks may wait on one handle at once (each holds a node in its own
-  /// frame). The owner still awaits the handle itself for the result.
+  /// frame). The owner still awaits the handle itself for the result; that await frees
+  /// the task as soon as it ends, so a done() must not race it: start observers before
+  /// the owner's await, and they are all resumed when the task ends.
   /// Throws: handle_consumed_error on an empty handle.
   /// Cancellation: not a cancellation point; the wait always lasts until the task ends.
   [[nodiscard]] done_awaiter done() const { return done_awaiter{*this}; }

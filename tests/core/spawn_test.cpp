@@ -524,4 +524,50 @@ TEST(SpawnTwoWorkers, YieldingTasksMoveBetweenWorkers) {
   EXPECT_TRUE(weft::run(body(), {.workers = 2}));
 }
 
+// A task that others wait on through done() is woken for them even when its owner then
+// takes it back from its own deque and runs it inline (the join's fast path, which
+// otherwise completes the task without touching its join state). Here the observer runs
+// on the other worker and registers while the task is still private on the owner's deque;
+// the owner then joins it. Before the fix the observer was never resumed (the watchdog
+// ends the test).
+TEST(SpawnTwoWorkers, ObserversOfATaskItsOwnerTakesBackAreWoken) {
+  auto body = []() -> weft::task<int> {
+    std::atomic<int> stage{0};
+    weft::join_handle<int> watched;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    auto wait_for_stage = [&](int want) {
+      while (stage.load() < want && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::yield(); // blocks this worker on purpose
+      }
+    };
+    auto observer = weft::spawn([](std::atomic<int>& st, const weft::join_handle<int>& h,
+                                   std::chrono::steady_clock::time_point until) -> weft::task<int> {
+      st.store(1);
+      while (st.load() < 2 && std::chrono::steady_clock::now() < until) {
+        std::this_thread::yield();
+      }
+      st.store(3);
+      co_await h.done();
+      co_return 1; // woken; `h` itself may be consumed by now
+    }(stage, watched, deadline));
+    wait_for_stage(1); // the other worker took the observer
+    // Two spawns and joins answer any request for work the other worker left pending, so
+    // that what follows does not depend on it.
+    auto a = weft::spawn(noop());
+    auto b = weft::spawn(noop());
+    co_await b;
+    co_await a;
+    auto shared_one = weft::spawn(noop()); // onto the empty shared part: shared
+    watched = weft::spawn([]() -> weft::task<int> { co_return 42; }()); // private
+    stage.store(2);
+    wait_for_stage(3);
+    std::this_thread::sleep_for(5ms); // the observer registers on `watched` meanwhile
+    const int value = co_await watched; // the take-back
+    co_await shared_one;
+    const int observed = co_await observer;
+    co_return value + observed;
+  };
+  EXPECT_EQ(weft::run(body(), {.workers = 2}), 43);
+}
+
 } // namespace

@@ -35,6 +35,16 @@ public:
     return (m_word.load(std::memory_order_acquire) & k_done) != 0;
   }
 
+  /// Whether a waiter registered (done() on a handle), for a task that finishes through a
+  /// continuation and so would otherwise not look here. A waiter that registers after
+  /// this read races the task's end, which a handle's users must not let happen (the
+  /// frame goes once the owner takes the result).
+  [[nodiscard]] bool has_waiters() const noexcept {
+    // relaxed: a registration that happened before the task finished is seen (coherence);
+    // complete() then acquires the nodes' fields.
+    return (m_word.load(std::memory_order_relaxed) & ~k_flags) != 0;
+  }
+
   /// Adds node to the waiters; false if the task is already done (then node is unused).
   bool try_add_waiter(waiter_node* node) noexcept {
     // acquire: if we see done, the result written before complete() is visible.
