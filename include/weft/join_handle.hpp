@@ -137,10 +137,30 @@ public:
       if (m_parent_cancel != nullptr) {
         m_parent_cancel->remove(&m_wait.cancel_cb);
       }
+      const handle_type child = m_owner.m_frame.get();
+      if (WEFT_UNLIKELY(child.promise().join().touched())) {
+        wake_unwoken_waiters(child); // the fast path took back a task that others observe?
+      }
       return detail::take_result_and_destroy(m_owner.m_frame.take_consumed());
     }
 
   private:
+    // If the task finished without complete() (taken back by the fast path) while others
+    // waited on it with done(): marks it done (no waiter can register after that) and
+    // queues every waiter. With the done bit set (the task completed through its join
+    // state, which woke everyone), nothing.
+    [[gnu::noinline]] static void wake_unwoken_waiters(handle_type child) noexcept {
+      detail::join_state& join = child.promise().join();
+      if (join.is_done()) {
+        return;
+      }
+      for (detail::waiter_node* n = detail::join_state::list_of(join.complete()); n != nullptr;) {
+        detail::waiter_node* next = n->next; // read first: once scheduled, the node may be gone
+        detail::schedule_from_worker(n->handle);
+        n = next;
+      }
+    }
+
     // As asyncio cancels the task a cancelled task awaits. We do not wait for it here
     // (throwing is immediate); `co_await handle.done()` does.
     [[noreturn, gnu::noinline, gnu::cold]] static void cancel_and_throw(handle_type child) {

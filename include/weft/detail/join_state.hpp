@@ -35,14 +35,16 @@ public:
     return (m_word.load(std::memory_order_acquire) & k_done) != 0;
   }
 
-  /// Whether a waiter registered (done() on a handle), for a task that finishes through a
-  /// continuation and so would otherwise not look here. A waiter that registers after
-  /// this read races the task's end, which a handle's users must not let happen (the
-  /// frame goes once the owner takes the result).
-  [[nodiscard]] bool has_waiters() const noexcept {
-    // relaxed: a registration that happened before the task finished is seen (coherence);
-    // complete() then acquires the nodes' fields.
-    return (m_word.load(std::memory_order_relaxed) & ~k_flags) != 0;
+  /// Whether anything was ever written to the word: the done bit, or a waiter that
+  /// registered (done() on the handle). After a task that its joiner took back and ran
+  /// inline finished through its continuation (without complete()), a nonzero word means
+  /// waiters still to wake (wake_unwoken_waiters); one test on the joiner's fast path.
+  [[nodiscard]] bool touched() const noexcept {
+    // relaxed: read after the task ended, on the thread it ended on; a registration that
+    // happened before that is seen (coherence), and complete() then acquires the nodes'
+    // fields. One that races the end races the joiner's freeing of the task, which
+    // done()'s contract forbids.
+    return m_word.load(std::memory_order_relaxed) != 0;
   }
 
   /// Adds node to the waiters; false if the task is already done (then node is unused).

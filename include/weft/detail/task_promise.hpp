@@ -151,10 +151,6 @@ struct final_awaiter {
     // The common case (an awaited lazy task, a spawned task its joiner took back) is one
     // test; the rest stays out of line so that every task body stays small.
     if (std::coroutine_handle<> c = self.promise().continuation()) {
-      // A spawned task its joiner took back may have observers too (done() on its handle).
-      if (WEFT_UNLIKELY(self.promise().join().has_waiters())) {
-        wake_observers(self.promise().join());
-      }
       return c;
     }
     return complete_without_continuation(self);
@@ -163,16 +159,6 @@ struct final_awaiter {
   void await_resume() const noexcept {}
 
 private:
-  // Marks the task done (no waiter can register after that) and queues every waiter; the
-  // continuation runs next, here.
-  [[gnu::noinline]] static void wake_observers(join_state& join) noexcept {
-    for (waiter_node* n = join_state::list_of(join.complete()); n != nullptr;) {
-      waiter_node* next = n->next; // read first: once scheduled, the node may be gone
-      schedule_from_worker(n->handle);
-      n = next;
-    }
-  }
-
   template <class Promise>
   [[gnu::noinline]] static std::coroutine_handle<> complete_without_continuation(
       std::coroutine_handle<Promise> self) noexcept {
