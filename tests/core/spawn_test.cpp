@@ -546,7 +546,6 @@ TEST(SpawnTwoWorkers, ObserversOfATaskItsOwnerTakesBackAreWoken) {
       while (st.load() < 2 && std::chrono::steady_clock::now() < until) {
         std::this_thread::yield();
       }
-      st.store(3);
       co_await h.done();
       co_return 1; // woken; `h` itself may be consumed by now
     }(stage, watched, deadline));
@@ -557,13 +556,17 @@ TEST(SpawnTwoWorkers, ObserversOfATaskItsOwnerTakesBackAreWoken) {
     auto b = weft::spawn(noop());
     co_await b;
     co_await a;
-    auto shared_one = weft::spawn(noop()); // onto the empty shared part: shared
+    // Onto the empty shared part: shared. The other worker runs it only once the observer
+    // has registered and suspended, which is what we wait for.
+    auto marker = weft::spawn([](std::atomic<int>& st) -> weft::task<void> {
+      st.store(3);
+      co_return;
+    }(stage));
     watched = weft::spawn([]() -> weft::task<int> { co_return 42; }()); // private
     stage.store(2);
     wait_for_stage(3);
-    std::this_thread::sleep_for(5ms); // the observer registers on `watched` meanwhile
     const int value = co_await watched; // the take-back
-    co_await shared_one;
+    co_await marker;
     const int observed = co_await observer;
     co_return value + observed;
   };
