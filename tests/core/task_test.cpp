@@ -150,4 +150,72 @@ TEST(Task, SpawningMovedFromTaskThrows) {
   EXPECT_THROW(weft::run(body(), {.workers = 2}), weft::invalid_task_error);
 }
 
+// A result type whose move constructor may throw: the value is moved out of the finished
+// frame into the awaiter, and a frame must still be freed exactly once, whether the task
+// was awaited, joined after being taken back from the deque, or failed.
+struct move_may_throw {
+  explicit move_may_throw(int v) : value(v) {}
+  move_may_throw(move_may_throw&& other) noexcept(false) : value(other.value) {}
+  int value;
+};
+
+weft::task<move_may_throw> make_move_may_throw(counts_destruction arg, int v) {
+  (void)arg;
+  co_return move_may_throw(v);
+}
+weft::task<move_may_throw> fail_move_may_throw(counts_destruction arg) {
+  (void)arg;
+  throw std::runtime_error("may throw");
+  co_return move_may_throw(0);
+}
+
+TEST(Task, ResultsWhoseMoveMayThrowArriveBothWhenAwaitedAndWhenJoined) {
+  int destroyed = 0;
+  auto body = [&]() -> weft::task<int> {
+    const int awaited = (co_await make_move_may_throw(counts_destruction(destroyed), 5)).value;
+    EXPECT_EQ(destroyed, 1);
+    auto handle = weft::spawn(make_move_may_throw(counts_destruction(destroyed), 7));
+    const int joined = (co_await handle).value; // taken back from this worker's deque
+    EXPECT_EQ(destroyed, 2);
+    bool caught = false;
+    try {
+      co_await fail_move_may_throw(counts_destruction(destroyed));
+    } catch (const std::runtime_error&) {
+      caught = true;
+    }
+    EXPECT_TRUE(caught);
+    EXPECT_EQ(destroyed, 3);
+    co_return awaited + joined;
+  };
+  EXPECT_EQ(weft::run(body(), {.workers = 1}), 12);
+  EXPECT_EQ(destroyed, 3);
+}
+
+// Every kind of result (value, reference, move-only value, exception) arrives through
+// both ways a task finishes into one awaiter (awaited directly; spawned and taken back by
+// its joiner), and each finished task's frame is gone by the time the await returns.
+TEST(Task, EveryKindOfResultArrivesWhenAwaitedAndWhenTakenBack) {
+  int destroyed = 0;
+  int x = 3;
+  auto body = [&]() -> weft::task<int> {
+    int total = co_await holds_argument(counts_destruction(destroyed));
+    auto h = weft::spawn(holds_argument(counts_destruction(destroyed)));
+    total += co_await h;
+    int& r = co_await pick(x);
+    EXPECT_EQ(&r, &x);
+    auto owned = weft::spawn(make_owned("joined"));
+    EXPECT_EQ(*co_await owned, "joined");
+    auto failing = weft::spawn(fail("taken back"));
+    try {
+      co_await failing;
+      ADD_FAILURE() << "no exception";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "taken back");
+    }
+    co_return total + destroyed;
+  };
+  // holds_argument returns the count of destroyed frames before its own: 0, then 1.
+  EXPECT_EQ(weft::run(body(), {.workers = 1}), 0 + 1 + 2);
+}
+
 } // namespace
