@@ -218,6 +218,11 @@ void worker::handoff_after_steal() noexcept {
 
 void handoff_after_steal(worker_context& w) noexcept { w.sched->worker_at(w.index).handoff_after_steal(); }
 
+std::coroutine_handle<> handoff_after_steal_then(worker_context& w, std::coroutine_handle<> next) noexcept {
+  handoff_after_steal(w);
+  return next;
+}
+
 bool chain_pause_wanted(worker_context& w) noexcept {
   return w.sched->worker_at(w.index).pause_chain();
 }

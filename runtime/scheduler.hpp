@@ -50,7 +50,7 @@ public:
   /// loop would; true if work from outside the pool is waiting.
   bool pause_chain() noexcept;
 
-  /// See note_handoff() in worker_context.hpp.
+  /// See hand_off_to() in worker_context.hpp.
   void handoff_after_steal() noexcept;
 
   // Tasks that yielded: run after the deque is empty. Owner only.

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 
 namespace weft::detail {
 
@@ -44,8 +45,18 @@ struct completion_counter {
   // finished and are not yet in `remaining`: the chain takes a child only when the one
   // before it has finished, so when a chain step runs, every child taken has finished.
   std::size_t chain_next = 0;
-  gather_child (*child_at)(completion_counter& self, std::size_t i) noexcept = nullptr;
-  void* owner = nullptr; // what child_at reads the children from
+  // Where the chain finds child i, read inline rather than through a call: a gather over
+  // a tuple lists its children (a gather_child array); a gather over a vector gives the
+  // vector's tasks, whose type is the finishing child's own (task_promise.hpp,
+  // take_next_child), and marks that with the low bit. One word, as the counter lives in
+  // every awaiting frame.
+  static constexpr std::uintptr_t k_same_type_tasks_bit = 1;
+  std::uintptr_t children_at = 0;
+  void point_at(const gather_child* children) noexcept { children_at = reinterpret_cast<std::uintptr_t>(children); }
+  void point_at_same_type_tasks(const void* tasks) noexcept {
+    children_at = reinterpret_cast<std::uintptr_t>(tasks) | k_same_type_tasks_bit;
+  }
+  void* owner = nullptr; // the gather, for collect
 
   // Early collection (gather over a vector): every k_collect_batch chain children, the
   // chain hands the finished ones before the current child to `collect`, which moves their
@@ -70,16 +81,29 @@ struct completion_counter {
     // acq_rel: release publishes these children's results; the last arrival's acquire
     // sees every other child's result before it resumes the awaiter.
     if (remaining.fetch_sub(children, std::memory_order_acq_rel) == children) {
-      note_handoff();
-      return continuation;
+      return hand_off_to(continuation);
     }
     return std::noop_coroutine();
   }
 
-  /// For a chain child that finished: the next child to run (taken back from this
-  /// worker's deque), or, when the chain ends, what arrive() gives. Defined in
-  /// task_promise.hpp, where a promise is complete.
+  /// For a chain child that finished (its promise a Promise): the next child to run
+  /// (taken back from this worker's deque), or, when the chain ends, what arrive() gives.
+  /// Defined in task_promise.hpp, where a promise is complete.
+  template <class Promise>
   [[gnu::always_inline]] std::coroutine_handle<> chain_step() noexcept;
+
+private:
+  // Parts of chain_step. Its rare calls (the look every 61 tasks, early collection, the
+  // steal-pacing hand-off) are tail calls, out of the way of the common path.
+  template <class Promise>
+  [[gnu::always_inline]] std::coroutine_handle<> take_next_child(worker_context& w) noexcept;
+  template <class Promise>
+  [[gnu::noinline]] std::coroutine_handle<> chain_step_after_look(worker_context& w) noexcept;
+  [[gnu::always_inline]] std::coroutine_handle<> end_chain() noexcept;
+  [[gnu::noinline]] std::coroutine_handle<> collect_then(std::size_t finishing, std::coroutine_handle<> next) noexcept {
+    collect(*this, finishing); // sets collected and collect_due
+    return next;
+  }
 };
 
 /// Every k_tasks_between_looks tasks (counted with the worker loop's), a chain lets its

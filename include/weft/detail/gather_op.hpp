@@ -54,7 +54,8 @@ outcome<T> take_outcome(task<T>& t) {
   return outcome<T>{take_result(t)};
 }
 
-// Derived provides size(), for_each(fn(task<T>&)), handle_at(i) and child(i).
+// Derived provides size(), for_each(fn(task<T>&)), handle_at(i), child(i) and
+// point_chain_at_children(counter).
 template <class Derived>
 class gather_base {
 public:
@@ -96,7 +97,7 @@ public:
     // The first child runs here and starts the local chain (completion_counter.hpp).
     m_counter.size = n;
     m_counter.chain_next = 1;
-    m_counter.child_at = &gather_base::child_at;
+    derived().point_chain_at_children(m_counter);
     m_counter.owner = this;
     if constexpr (Derived::collects_early) {
       derived().prepare_results(n); // may throw bad_alloc: before any child starts
@@ -188,10 +189,6 @@ private:
     gather_base* self;
   };
 
-  static gather_child child_at(completion_counter& c, std::size_t i) noexcept {
-    return static_cast<gather_base*>(c.owner)->derived().child(i);
-  }
-
   Derived& derived() noexcept { return static_cast<Derived&>(*this); }
   const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
 
@@ -228,6 +225,7 @@ public:
   }
   std::coroutine_handle<> handle_at(std::size_t i) const noexcept { return m_children[i].handle; }
   gather_child child(std::size_t i) const noexcept { return m_children[i]; }
+  void point_chain_at_children(completion_counter& c) const noexcept { c.point_at(m_children.data()); }
 
 private:
   template <class U>
@@ -323,6 +321,8 @@ public:
   }
   std::coroutine_handle<> handle_at(std::size_t i) { return m_tasks[i].handle(); }
   gather_child child(std::size_t i) noexcept { return {m_tasks[i].handle(), &m_tasks[i].handle().promise()}; }
+  // Every child is a task<T>, as the one that finishes and reads this (chain_step).
+  void point_chain_at_children(completion_counter& c) const noexcept { c.point_at_same_type_tasks(m_tasks.data()); }
 
 private:
   std::vector<task<T>> m_tasks;

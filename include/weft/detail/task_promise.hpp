@@ -167,8 +167,16 @@ private:
       if (p.result().has_exception()) {
         c->note_failure(&p);
       }
-      return p.chained() ? c->chain_step() : c->arrive(1);
+      return p.chained() ? c->template chain_step<Promise>() : c->arrive(1);
     }
+    return complete_spawned(self); // a tail call, apart from the gather children's path
+  }
+
+  // A spawned task (or a root) that finished without a continuation: through its join
+  // state, its listener, or as a detached task.
+  template <class Promise>
+  [[gnu::noinline]] static std::coroutine_handle<> complete_spawned(std::coroutine_handle<Promise> self) noexcept {
+    Promise& p = self.promise();
     completion_listener* listener = p.close_listener_slot();
     const std::uintptr_t prev = p.join().complete();
     if (listener != nullptr) {
@@ -194,43 +202,73 @@ private:
       schedule_from_worker(n->handle);
       n = next;
     }
-    note_handoff();
-    return first->handle;
+    return hand_off_to(first->handle);
   }
 };
 
+template <class Promise>
 [[gnu::always_inline]] inline std::coroutine_handle<> completion_counter::chain_step() noexcept {
   if (chain_next < size) {
     if (worker_context* w = tl_worker) {
-      bool pause = false;
       if (WEFT_UNLIKELY(--w->tasks_until_look == 0)) {
-        w->tasks_until_look = k_tasks_between_looks;
-        pause = chain_pause_wanted(*w);
+        return chain_step_after_look<Promise>(*w);
       }
-      if (!pause) {
-        const gather_child next = child_at(*this, chain_next);
-        if (w->deque.pop_if_newest(next.handle.address())) {
-          // Ours alone now: no thief can reach it, so plain writes suffice.
-          const std::size_t finishing = chain_next++;
-          next.promise->set_counter(this, true);
-          if (WEFT_UNLIKELY(finishing >= collect_due)) {
-            // Children [collected, finishing) have finished and left their final suspend
-            // point (the finishing one has not: it is running this).
-            collect(*this, finishing); // sets collected and collect_due
-          }
-          return next.handle;
-        }
+      if (const std::coroutine_handle<> next = take_next_child<Promise>(*w)) {
+        return next;
       }
     }
   }
-  // The chain ends. The rest of the children, if any, arrive one by one wherever they run.
+  return end_chain();
+}
+
+// As the worker loop does every k_tasks_between_looks tasks: lets the worker poll the
+// reactor and look at the injection queue, and ends the chain if other work waits.
+template <class Promise>
+std::coroutine_handle<> completion_counter::chain_step_after_look(worker_context& w) noexcept {
+  w.tasks_until_look = k_tasks_between_looks;
+  if (!chain_pause_wanted(w)) {
+    if (const std::coroutine_handle<> next = take_next_child<Promise>(w)) {
+      return next;
+    }
+  }
+  return end_chain();
+}
+
+// The next child if it is still the newest item on w's deque (taken back), else null.
+template <class Promise>
+[[gnu::always_inline]] inline std::coroutine_handle<> completion_counter::take_next_child(worker_context& w) noexcept {
+  gather_child next;
+  if (children_at & k_same_type_tasks_bit) {
+    // A gather over a vector of task<T>, T being this finishing child's type.
+    using same_task = weft::task<typename Promise::value_type>;
+    const auto* tasks = reinterpret_cast<const same_task*>(children_at & ~k_same_type_tasks_bit);
+    const auto h = tasks[chain_next].handle();
+    next = {h, &h.promise()};
+  } else {
+    next = reinterpret_cast<const gather_child*>(children_at)[chain_next];
+  }
+  if (!w.deque.pop_if_newest(next.handle.address())) {
+    return {};
+  }
+  // Ours alone now: no thief can reach it, so plain writes suffice.
+  const std::size_t finishing = chain_next++;
+  next.promise->set_counter(this, true);
+  if (WEFT_UNLIKELY(finishing >= collect_due)) {
+    // Children [collected, finishing) have finished and left their final suspend point
+    // (the finishing one has not: it is running this).
+    return collect_then(finishing, next.handle);
+  }
+  return next.handle;
+}
+
+// The chain ends. The rest of the children, if any, arrive one by one wherever they run.
+[[gnu::always_inline]] inline std::coroutine_handle<> completion_counter::end_chain() noexcept {
   // After arrive() this frame may be gone (the awaiter may resume elsewhere): read first.
   const std::size_t done = chain_next; // every child taken so far has finished
   if (done == size) {
     // The chain ran every child: none arrives on its own, so nobody else reads or writes
     // `remaining`, and the awaiter resumes here, on this thread: no RMW needed.
-    note_handoff();
-    return continuation;
+    return hand_off_to(continuation);
   }
   return arrive(done);
 }
@@ -238,6 +276,8 @@ private:
 template <class T>
 class task_promise_common : public promise_base {
 public:
+  using value_type = T;
+
   final_awaiter final_suspend() const noexcept { return {}; }
   void unhandled_exception() noexcept { m_result.set_exception(std::current_exception()); }
   [[nodiscard]] task_result<T>& result() noexcept { return m_result; }

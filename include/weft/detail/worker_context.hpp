@@ -75,7 +75,7 @@ struct worker_context {
   // reactor and the injection queue. Owner only.
   std::uint32_t tasks_until_look = k_tasks_between_looks;
   // Set when this worker steals, cleared by the next search or by the first task this
-  // worker hands off to a waiting one (note_handoff below). Owner only.
+  // worker hands off to a waiting one (hand_off_to below). Owner only.
   bool judging_steal = false;
   worker_counters counters;
 };
@@ -84,18 +84,24 @@ struct worker_context {
 /// Read it afresh after each suspension: a coroutine may resume on another worker.
 inline thread_local constinit worker_context* tl_worker = nullptr;
 
-/// Records that the work a steal brought ended in a hand-off (see note_handoff). Compiled.
+/// Records that the work a steal brought ended in a hand-off (see hand_off_to). Compiled.
 void handoff_after_steal(worker_context& w) noexcept;
+
+/// handoff_after_steal(w), then returns next. Compiled.
+std::coroutine_handle<> handoff_after_steal_then(worker_context& w, std::coroutine_handle<> next) noexcept;
 
 /// Called where a finished task resumes a task that was waiting for it (the last gather
 /// arrival, a join's waiter). After a steal, that is where the stolen work ends and the
 /// waiter's begins: steal pacing judges the steal by the time up to here, so that a tiny
 /// stolen task whose waiter then runs long on the thief does not count as worth stealing
 /// (docs/design.md, "Parking and wake-up").
-inline void note_handoff() noexcept {
+/// Returns next, the task to resume; the rare call is a tail call, so the common path of
+/// a completion that ends here makes none.
+[[gnu::always_inline]] inline std::coroutine_handle<> hand_off_to(std::coroutine_handle<> next) noexcept {
   if (worker_context* w = tl_worker; w != nullptr && WEFT_UNLIKELY(w->judging_steal)) {
-    handoff_after_steal(*w);
+    return handoff_after_steal_then(*w, next);
   }
+  return next;
 }
 
 /// Wakes a sleeping worker because this worker pushed work it could share. Compiled.
