@@ -52,7 +52,10 @@ struct completion_counter {
   // every awaiting frame.
   static constexpr std::uintptr_t k_same_type_tasks_bit = 1;
   std::uintptr_t children_at = 0;
-  void point_at(const gather_child* children) noexcept { children_at = reinterpret_cast<std::uintptr_t>(children); }
+  void point_at(const gather_child* children) noexcept {
+    static_assert(alignof(gather_child) > k_same_type_tasks_bit);
+    children_at = reinterpret_cast<std::uintptr_t>(children);
+  }
   void point_at_same_type_tasks(const void* tasks) noexcept {
     children_at = reinterpret_cast<std::uintptr_t>(tasks) | k_same_type_tasks_bit;
   }

@@ -322,7 +322,10 @@ public:
   std::coroutine_handle<> handle_at(std::size_t i) { return m_tasks[i].handle(); }
   gather_child child(std::size_t i) noexcept { return {m_tasks[i].handle(), &m_tasks[i].handle().promise()}; }
   // Every child is a task<T>, as the one that finishes and reads this (chain_step).
-  void point_chain_at_children(completion_counter& c) const noexcept { c.point_at_same_type_tasks(m_tasks.data()); }
+  void point_chain_at_children(completion_counter& c) const noexcept {
+    static_assert(alignof(task<T>) > completion_counter::k_same_type_tasks_bit);
+    c.point_at_same_type_tasks(m_tasks.data());
+  }
 
 private:
   std::vector<task<T>> m_tasks;
