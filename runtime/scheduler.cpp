@@ -216,10 +216,8 @@ void worker::handoff_after_steal() noexcept {
   m_handed_off_early = std::chrono::steady_clock::now() - m_last_steal < k_worth_a_steal;
 }
 
-void handoff_after_steal(worker_context& w) noexcept { w.sched->worker_at(w.index).handoff_after_steal(); }
-
-std::coroutine_handle<> handoff_after_steal_then(worker_context& w, std::coroutine_handle<> next) noexcept {
-  handoff_after_steal(w);
+std::coroutine_handle<> handoff_after_steal(worker_context& w, std::coroutine_handle<> next) noexcept {
+  w.sched->worker_at(w.index).handoff_after_steal();
   return next;
 }
 

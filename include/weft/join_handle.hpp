@@ -154,11 +154,7 @@ public:
       if (join.is_done()) {
         return;
       }
-      for (detail::waiter_node* n = detail::join_state::list_of(join.complete()); n != nullptr;) {
-        detail::waiter_node* next = n->next; // read first: once scheduled, the node may be gone
-        detail::schedule_from_worker(n->handle);
-        n = next;
-      }
+      detail::schedule_waiters(detail::join_state::list_of(join.complete()));
     }
 
     // As asyncio cancels the task a cancelled task awaits. We do not wait for it here

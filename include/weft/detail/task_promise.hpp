@@ -143,6 +143,15 @@ cancel_state* cancellation_of(std::coroutine_handle<Promise> h) noexcept {
   }
 }
 
+/// Hands the waiters from n on to the scheduler.
+inline void schedule_waiters(waiter_node* n) noexcept {
+  while (n != nullptr) {
+    waiter_node* next = n->next; // read first: once resumed, its frame (and the node) may be gone
+    schedule_from_worker(n->handle);
+    n = next;
+  }
+}
+
 struct final_awaiter {
   bool await_ready() const noexcept { return false; }
 
@@ -195,13 +204,8 @@ private:
     if (first == nullptr) {
       return std::noop_coroutine();
     }
-    // Continue the first waiter here; hand the others to the scheduler. Read next before
-    // scheduling a node: once resumed, its frame (and the node) may be gone.
-    for (waiter_node* n = first->next; n != nullptr;) {
-      waiter_node* next = n->next;
-      schedule_from_worker(n->handle);
-      n = next;
-    }
+    // Continue the first waiter here; hand the others to the scheduler.
+    schedule_waiters(first->next);
     return hand_off_to(first->handle);
   }
 };

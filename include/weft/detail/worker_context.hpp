@@ -84,11 +84,9 @@ struct worker_context {
 /// Read it afresh after each suspension: a coroutine may resume on another worker.
 inline thread_local constinit worker_context* tl_worker = nullptr;
 
-/// Records that the work a steal brought ended in a hand-off (see hand_off_to). Compiled.
-void handoff_after_steal(worker_context& w) noexcept;
-
-/// handoff_after_steal(w), then returns next. Compiled.
-std::coroutine_handle<> handoff_after_steal_then(worker_context& w, std::coroutine_handle<> next) noexcept;
+/// Records that the work a steal brought ended in a hand-off (see hand_off_to), then
+/// returns next. Compiled.
+std::coroutine_handle<> handoff_after_steal(worker_context& w, std::coroutine_handle<> next) noexcept;
 
 /// Called where a finished task resumes a task that was waiting for it (the last gather
 /// arrival, a join's waiter). After a steal, that is where the stolen work ends and the
@@ -99,7 +97,7 @@ std::coroutine_handle<> handoff_after_steal_then(worker_context& w, std::corouti
 /// a completion that ends here makes none.
 [[gnu::always_inline]] inline std::coroutine_handle<> hand_off_to(std::coroutine_handle<> next) noexcept {
   if (worker_context* w = tl_worker; w != nullptr && WEFT_UNLIKELY(w->judging_steal)) {
-    return handoff_after_steal_then(*w, next);
+    return handoff_after_steal(*w, next);
   }
   return next;
 }
