@@ -112,14 +112,9 @@ public:
     const bool link_children = parent != nullptr && !parent->linked();
     const bool hook_at_once = parent != nullptr && !link_children;
     const weft::source_location origin = hook_at_once ? parent->origin() : weft::source_location{};
-    if (hook_at_once) {
-      m_link.hook_now(); // requests go through the children's list, set up already
-    }
-    // Each child learns its counter (and its link or origin) just before it is queued, in
-    // the same pass as the queueing: one trip over the children. Last child first: the
-    // caller created the children in order, so the last frames are the ones still in L1,
-    // and after this pass the first ones are, where the chain starts.
-    auto prepare = [&](std::size_t i) noexcept {
+    // Last child first: the caller created the children in order, so the last frames are
+    // the ones still in L1, and after this pass the first ones are, where the chain starts.
+    for (std::size_t i = n; i-- > 0;) {
       promise_base* child = derived().child(i).promise;
       child->set_counter(&m_counter, i == 0);
       if (link_children) {
@@ -127,15 +122,17 @@ public:
       } else if (hook_at_once) {
         child->own_cancellation().set_origin(origin, start_kind::gathered);
       }
-      return derived().handle_at(i);
-    };
+    }
+    if (hook_at_once) {
+      m_link.hook_now();
+    }
     // The rest in one batch, last child first, so that child 1 is the newest item (the
-    // chain takes it back next). The deque grows (and may fail) before it asks for any.
+    // chain takes it back next).
     bool pushed = false;
     if (worker_context* w = tl_worker) {
       try {
         push_local_n(*w, static_cast<std::int64_t>(n) - 1,
-                     [&](std::int64_t k) { return prepare(n - 1 - static_cast<std::size_t>(k)); });
+                     [&](std::int64_t k) { return derived().handle_at(n - 1 - static_cast<std::size_t>(k)); });
         pushed = true;
       } catch (...) {
         // out of memory growing the deque: fall back to the injection queue
@@ -143,10 +140,10 @@ public:
     }
     if (!pushed) {
       for (std::size_t i = n - 1; i >= 1; --i) {
-        schedule_from_worker(prepare(i));
+        schedule_from_worker(derived().handle_at(i));
       }
     }
-    return prepare(0);
+    return derived().handle_at(0);
   }
 
 protected:
