@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <vector>
 
 namespace weft::bench {
@@ -115,14 +116,28 @@ struct matrices {
   std::vector<double> a, b, c;
 };
 
+// Each twin clears C on the thread that then starts the product: oneTBB's arena and the
+// serial twin run on the benchmark's thread, weft's root task on a worker, and a clear
+// done on the benchmark's thread would leave C (2 MiB) in the other core's cache for weft
+// alone (measured: weft 1.07-1.09x the serial time at 1 worker with the clear outside).
+weft::task<void> clear_then_matmul_weft(matrices& m, long n) {
+  m.clear();
+  co_await matmul_weft(m.vc(), m.va(), m.vb(), n);
+}
+
 void register_matmul(const options& opt) {
   const long n = opt.quick ? 128 : 512;
   matrices reference(n);
   matmul_serial_rec(reference.vc(), reference.va(), reference.vb(), n);
   const std::vector<double> want = reference.c;
   const double tasks = matmul_tasks(n);
+  // One set of matrices for every twin: the kernel's speed depends on where A, B and C lie
+  // relative to each other (their rows are 4 KiB apart, so they compete for the same cache
+  // sets; up to 7% between layouts here), and matrices allocated per benchmark land
+  // wherever the heap puts them, which would bias one twin against another.
+  const auto shared = std::make_shared<matrices>(n);
   add(bench_name("matmul", "serial", {{"n", n}}, 0), [=](benchmark::State& state) {
-    matrices m(n);
+    matrices& m = *shared;
     for (auto _ : state) {
       m.clear();
       matmul_serial_rec(m.vc(), m.va(), m.vb(), n);
@@ -135,10 +150,9 @@ void register_matmul(const options& opt) {
     add(bench_name("matmul", "weft", {{"n", n}}, w), [=](benchmark::State& state) {
       weft::runtime rt({.workers = w});
       const runtime_counters counters(rt);
-      matrices m(n);
+      matrices& m = *shared;
       for (auto _ : state) {
-        m.clear();
-        rt.block_on(matmul_weft(m.vc(), m.va(), m.vb(), n));
+        rt.block_on(clear_then_matmul_weft(m, n));
       }
       verify(state, m.c, want);
       set_tasks(state, tasks);
@@ -146,10 +160,12 @@ void register_matmul(const options& opt) {
     });
     add(bench_name("matmul", "tbb", {{"n", n}}, w), [=](benchmark::State& state) {
       tbb::task_arena arena(static_cast<int>(w));
-      matrices m(n);
+      matrices& m = *shared;
       for (auto _ : state) {
-        m.clear();
-        arena.execute([&] { matmul_tbb(m.vc(), m.va(), m.vb(), n); });
+        arena.execute([&] {
+          m.clear();
+          matmul_tbb(m.vc(), m.va(), m.vb(), n);
+        });
       }
       verify(state, m.c, want);
       set_tasks(state, tasks);
