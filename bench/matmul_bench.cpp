@@ -127,15 +127,15 @@ weft::task<void> clear_then_matmul_weft(matrices& m, long n) {
 
 void register_matmul(const options& opt) {
   const long n = opt.quick ? 128 : 512;
-  matrices reference(n);
-  matmul_serial_rec(reference.vc(), reference.va(), reference.vb(), n);
-  const std::vector<double> want = reference.c;
-  const double tasks = matmul_tasks(n);
-  // One set of matrices for every twin: the kernel's speed depends on where A, B and C lie
-  // relative to each other (their rows are 4 KiB apart, so they compete for the same cache
-  // sets; up to 7% between layouts here), and matrices allocated per benchmark land
-  // wherever the heap puts them, which would bias one twin against another.
+  // One set of matrices for every twin (and for the reference result): the kernel's speed
+  // depends on where A, B and C lie relative to each other (their rows are 4 KiB apart, so
+  // they compete for the same cache sets; up to 7% between layouts here), and matrices
+  // allocated per benchmark land wherever the heap puts them, which would bias one twin
+  // against another. Every twin clears C before each product.
   const auto shared = std::make_shared<matrices>(n);
+  matmul_serial_rec(shared->vc(), shared->va(), shared->vb(), n);
+  const std::vector<double> want = shared->c;
+  const double tasks = matmul_tasks(n);
   add(bench_name("matmul", "serial", {{"n", n}}, 0), [=](benchmark::State& state) {
     matrices& m = *shared;
     for (auto _ : state) {
