@@ -91,7 +91,7 @@ public:
       if (h.promise().result().has_exception()) {
         detail::report_unhandled_exception(h.promise().result().exception());
       }
-      h.destroy();
+      detail::free_finished_frame(h);
     }
   }
 

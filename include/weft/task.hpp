@@ -86,7 +86,11 @@ private:
 
   void destroy() noexcept {
     if (m_handle) {
-      m_handle.destroy();
+      if (m_handle.done()) {
+        detail::free_finished_frame(m_handle); // a gather's child, say
+      } else {
+        m_handle.destroy();
+      }
       m_handle = {};
     }
   }

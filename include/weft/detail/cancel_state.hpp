@@ -211,6 +211,11 @@ private:
   static constexpr std::uint8_t k_requested = 1;
   static constexpr std::uint8_t k_linked = 2;
   std::atomic<std::uint8_t> m_flags{0};
+public:
+  // Not cancellation state: padding lent to the promise that holds this state (its frame's
+  // size class), so that a small task's frame still fits a 128-byte block.
+  std::uint8_t lent_byte = 0;
+private:
   // Written by set_origin, read only when m_origin_kind says they were: a task is created
   // for every call, so its construction writes the kind here, not four fields. A linked
   // state keeps its link in the file's place (its origin is its parent's).

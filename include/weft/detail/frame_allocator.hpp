@@ -39,6 +39,10 @@ struct free_block {
 struct frame_cache {
   free_block* heads[k_frame_classes];
   std::uint32_t room[k_frame_classes];
+  // The block a coroutine's operator new took last and its class, until the promise's
+  // constructor claims it (see promise_base::claim_frame).
+  void* newest_frame;
+  std::uint32_t newest_class;
   bool opened;
 };
 
@@ -71,20 +75,25 @@ void deallocate_frame_slow(void* p, std::size_t cls) noexcept;
   return ::operator new(n);
 }
 
+/// Frees a block of a cached class (below k_frame_classes) that allocate_frame returned.
+[[gnu::always_inline]] inline void deallocate_cached_frame(void* p, std::size_t cls) noexcept {
+  frame_cache& cache = tl_frame_cache;
+  if (WEFT_LIKELY(cache.room[cls] != 0)) {
+    auto* block = static_cast<free_block*>(p);
+    block->next = cache.heads[cls];
+    cache.heads[cls] = block;
+    --cache.room[cls];
+    return;
+  }
+  deallocate_frame_slow(p, cls);
+}
+
 /// Frees a frame allocated by allocate_frame with the same n.
 [[gnu::always_inline]] inline void deallocate_frame(void* p, std::size_t n) noexcept {
   const std::size_t cls = (n - 1) / k_frame_granule;
   if constexpr (!WEFT_ASAN) {
     if (WEFT_LIKELY(cls < k_frame_classes)) {
-      frame_cache& cache = tl_frame_cache;
-      if (WEFT_LIKELY(cache.room[cls] != 0)) {
-        auto* block = static_cast<free_block*>(p);
-        block->next = cache.heads[cls];
-        cache.heads[cls] = block;
-        --cache.room[cls];
-        return;
-      }
-      deallocate_frame_slow(p, cls);
+      deallocate_cached_frame(p, cls);
       return;
     }
   }

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -40,8 +41,26 @@ struct completion_listener {
 
 class promise_base {
 public:
-  static void* operator new(std::size_t n) { return allocate_frame(n); }
-  static void operator delete(void* p, std::size_t n) noexcept { deallocate_frame(p, n); }
+  static void* operator new(std::size_t n) {
+    void* frame = allocate_frame(n);
+    frame_cache& cache = tl_frame_cache;
+    cache.newest_frame = frame;
+    cache.newest_class = static_cast<std::uint32_t>((n - 1) / k_frame_granule);
+    return frame;
+  }
+  static void operator delete(void* p, std::size_t n) noexcept {
+    frame_cache& cache = tl_frame_cache;
+    if (WEFT_UNLIKELY(cache.newest_frame == p)) {
+      cache.newest_frame = nullptr; // a parameter's copy threw before the promise was made
+    }
+    deallocate_frame(p, n);
+  }
+
+  /// How a finished task's frame may be freed without destroy() (free_finished_frame):
+  /// 0: it may not; 1 + c for c < k_frame_classes: it is a block of class c;
+  /// 1 + k_frame_classes: it came from ::operator new (a large frame, or any under ASan).
+  [[nodiscard]] std::uint8_t direct_free_class() const noexcept { return m_own_cancel.lent_byte; }
+  static constexpr std::uint8_t k_direct_free_from_heap = k_frame_classes + 1;
 
   std::suspend_always initial_suspend() const noexcept { return {}; }
 
@@ -103,6 +122,21 @@ public:
     return l == closed_listener() ? nullptr : l;
   }
 
+protected:
+  // Called by the promise's constructor. The frame at `frame` may later be freed without
+  // destroy() if the block is the one our operator new just took (not a frame the
+  // compiler placed elsewhere) and the parameters' copies in it need no destructor.
+  void claim_frame(void* frame, bool trivial_parameters) noexcept {
+    frame_cache& cache = tl_frame_cache;
+    if (trivial_parameters && cache.newest_frame == frame) {
+      // Under ASan allocate_frame always takes ::operator new.
+      m_own_cancel.lent_byte = (WEFT_ASAN || cache.newest_class >= k_frame_classes)
+                                   ? k_direct_free_from_heap
+                                   : static_cast<std::uint8_t>(cache.newest_class + 1);
+    }
+    cache.newest_frame = nullptr;
+  }
+
 private:
   static completion_listener* closed_listener() noexcept {
     // A unique address no listener can have.
@@ -152,6 +186,26 @@ inline void schedule_waiters(waiter_node* n) noexcept {
   }
 }
 
+/// Frees the frame of a task that has finished (is at its final suspend point): directly
+/// when its promise allows it (promise_base::claim_frame), which saves an entry into the
+/// coroutine through destroy(); else through destroy(). Either way the promise's
+/// destructor runs; the parameters' copies have none on the direct path.
+template <class Promise>
+[[gnu::always_inline]] inline void free_finished_frame(std::coroutine_handle<Promise> h) noexcept {
+  const std::uint8_t how = h.promise().direct_free_class();
+  if (WEFT_LIKELY(how != 0)) {
+    void* frame = h.address();
+    std::destroy_at(&h.promise());
+    if (WEFT_LIKELY(how != promise_base::k_direct_free_from_heap)) {
+      deallocate_cached_frame(frame, how - 1u);
+    } else {
+      ::operator delete(frame);
+    }
+    return;
+  }
+  h.destroy();
+}
+
 struct final_awaiter {
   bool await_ready() const noexcept { return false; }
 
@@ -197,7 +251,7 @@ private:
       if (p.result().has_exception()) {
         report_unhandled_exception(p.result().exception());
       }
-      self.destroy();
+      free_finished_frame(self);
       return std::noop_coroutine();
     }
     waiter_node* first = join_state::list_of(prev);
@@ -290,9 +344,18 @@ protected:
   task_result<T> m_result;
 };
 
+template <class... Params>
+inline constexpr bool trivially_destructible_parameters = (std::is_trivially_destructible_v<Params> && ...);
+
 template <class T>
 class task_promise : public task_promise_common<T> {
 public:
+  task_promise() noexcept { this->claim_frame(std::coroutine_handle<task_promise>::from_promise(*this).address(), true); }
+  template <class... Params>
+  explicit task_promise(Params&...) noexcept {
+    this->claim_frame(std::coroutine_handle<task_promise>::from_promise(*this).address(),
+                      trivially_destructible_parameters<Params...>);
+  }
   task<T> get_return_object() noexcept;
 
   template <class U = T>
@@ -305,6 +368,12 @@ public:
 template <class T>
 class task_promise<T&> : public task_promise_common<T&> {
 public:
+  task_promise() noexcept { this->claim_frame(std::coroutine_handle<task_promise>::from_promise(*this).address(), true); }
+  template <class... Params>
+  explicit task_promise(Params&...) noexcept {
+    this->claim_frame(std::coroutine_handle<task_promise>::from_promise(*this).address(),
+                      trivially_destructible_parameters<Params...>);
+  }
   task<T&> get_return_object() noexcept;
   void return_value(T& v) noexcept { this->m_result.set_value(v); }
 };
@@ -312,17 +381,26 @@ public:
 template <>
 class task_promise<void> : public task_promise_common<void> {
 public:
+  task_promise() noexcept { this->claim_frame(std::coroutine_handle<task_promise>::from_promise(*this).address(), true); }
+  template <class... Params>
+  explicit task_promise(Params&...) noexcept {
+    this->claim_frame(std::coroutine_handle<task_promise>::from_promise(*this).address(),
+                      trivially_destructible_parameters<Params...>);
+  }
   task<void> get_return_object() noexcept;
   void return_void() noexcept {}
 };
 
 /// Takes the outcome of the finished task behind h (rethrowing its exception) and frees
 /// its frame, on either path.
+/// Frees the frame of a task that has finished (is at its final suspend point): directly
+/// when its promise allows it, which skips an entry into the coroutine; else destroy().
+
 template <class T>
 decltype(auto) take_result_and_destroy(std::coroutine_handle<task_promise<T>> h) {
   struct frame_guard {
     std::coroutine_handle<task_promise<T>> h;
-    ~frame_guard() { h.destroy(); }
+    ~frame_guard() { free_finished_frame(h); }
   } guard{h};
   return h.promise().result().take();
 }
