@@ -86,11 +86,7 @@ private:
 
   void destroy() noexcept {
     if (m_handle) {
-      if (m_handle.done()) {
-        detail::free_finished_frame(m_handle); // a gather's child, say
-      } else {
-        m_handle.destroy();
-      }
+      m_handle.destroy();
       m_handle = {};
     }
   }

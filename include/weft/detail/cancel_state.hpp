@@ -212,9 +212,11 @@ private:
   static constexpr std::uint8_t k_linked = 2;
   std::atomic<std::uint8_t> m_flags{0};
 public:
-  // Not cancellation state: padding lent to the promise that holds this state (its frame's
-  // size class), so that a small task's frame still fits a 128-byte block.
-  std::uint8_t lent_byte = 0;
+  // Not cancellation state: padding lent to the promise that holds this state, which
+  // alone writes and reads it (promise_base::claim_frame), so that a small task's frame
+  // still fits a 128-byte block. No initialiser: the promise's constructor writes it.
+  std::uint8_t lent_byte;
+
 private:
   // Written by set_origin, read only when m_origin_kind says they were: a task is created
   // for every call, so its construction writes the kind here, not four fields. A linked

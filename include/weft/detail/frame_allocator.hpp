@@ -39,10 +39,9 @@ struct free_block {
 struct frame_cache {
   free_block* heads[k_frame_classes];
   std::uint32_t room[k_frame_classes];
-  // The block a coroutine's operator new took last and its class, until the promise's
-  // constructor claims it (see promise_base::claim_frame).
-  void* newest_frame;
-  std::uint32_t newest_class;
+  // The block a task's operator new took last, its class in the low bits (blocks are
+  // aligned to k_frame_granule), for the promise's constructor (promise_base::claim_frame).
+  std::uintptr_t newest_frame;
   bool opened;
 };
 

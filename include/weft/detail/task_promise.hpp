@@ -43,18 +43,20 @@ class promise_base {
 public:
   static void* operator new(std::size_t n) {
     void* frame = allocate_frame(n);
-    frame_cache& cache = tl_frame_cache;
-    cache.newest_frame = frame;
-    cache.newest_class = static_cast<std::uint32_t>((n - 1) / k_frame_granule);
+    if constexpr (WEFT_DIRECT_FRAME_FREE) {
+      // Tells the promise's constructor where this frame came from (claim_frame).
+      const std::size_t cls = (n - 1) / k_frame_granule;
+      std::uintptr_t newest = 0; // a large frame: freed through destroy()
+      if (WEFT_ASAN) {
+        newest = reinterpret_cast<std::uintptr_t>(frame) | 1;
+      } else if (cls < k_frame_classes) {
+        newest = reinterpret_cast<std::uintptr_t>(frame) | cls;
+      }
+      tl_frame_cache.newest_frame = newest;
+    }
     return frame;
   }
-  static void operator delete(void* p, std::size_t n) noexcept {
-    frame_cache& cache = tl_frame_cache;
-    if (WEFT_UNLIKELY(cache.newest_frame == p)) {
-      cache.newest_frame = nullptr; // a parameter's copy threw before the promise was made
-    }
-    deallocate_frame(p, n);
-  }
+  static void operator delete(void* p, std::size_t n) noexcept { deallocate_frame(p, n); }
 
   /// How a finished task's frame may be freed without destroy() (free_finished_frame):
   /// 0: it may not; 1 + c for c < k_frame_classes: it is a block of class c;
@@ -126,18 +128,30 @@ protected:
   // Called by the promise's constructor. The frame at `frame` may later be freed without
   // destroy() if the block is the one our operator new just took (not a frame the
   // compiler placed elsewhere) and the parameters' copies in it need no destructor.
-  void claim_frame(void* frame, bool trivial_parameters) noexcept {
-    frame_cache& cache = tl_frame_cache;
-    if (trivial_parameters && cache.newest_frame == frame) {
-      // Under ASan allocate_frame always takes ::operator new.
-      m_own_cancel.lent_byte = (WEFT_ASAN || cache.newest_class >= k_frame_classes)
-                                   ? k_direct_free_from_heap
-                                   : static_cast<std::uint8_t>(cache.newest_class + 1);
+  //
+  // The frame is the one operator new took last on this thread unless the copy of a
+  // parameter made coroutines of its own in between (their frames are then the newest),
+  // or the compiler placed the frame elsewhere (GCC 12 never does; clang, which can, does
+  // not take this path). A frame whose parameter copy threw is freed before any
+  // constructor runs, so an older entry never matches a new frame: a block is the newest
+  // again only after operator new returns it again.
+  void claim_frame([[maybe_unused]] void* frame, [[maybe_unused]] bool trivial_parameters) noexcept {
+    std::uint8_t how = 0;
+    if constexpr (WEFT_DIRECT_FRAME_FREE) {
+      const std::uintptr_t newest = tl_frame_cache.newest_frame;
+      if (trivial_parameters && (newest & ~k_newest_tag_mask) == reinterpret_cast<std::uintptr_t>(frame)) {
+        how = WEFT_ASAN ? k_direct_free_from_heap : static_cast<std::uint8_t>((newest & k_newest_tag_mask) + 1);
+      }
     }
-    cache.newest_frame = nullptr;
+    m_own_cancel.lent_byte = how; // the only write: cancel_state leaves it uninitialised
   }
 
 private:
+  // The low bits of frame_cache::newest_frame: the block's class; under ASan, where every
+  // frame comes from ::operator new (aligned to 16 only), 1.
+  static constexpr std::uintptr_t k_newest_tag_mask = WEFT_ASAN ? 15 : k_frame_granule - 1;
+  static_assert(k_frame_classes <= k_frame_granule);
+
   static completion_listener* closed_listener() noexcept {
     // A unique address no listener can have.
     static completion_listener marker;
@@ -192,16 +206,18 @@ inline void schedule_waiters(waiter_node* n) noexcept {
 /// destructor runs; the parameters' copies have none on the direct path.
 template <class Promise>
 [[gnu::always_inline]] inline void free_finished_frame(std::coroutine_handle<Promise> h) noexcept {
-  const std::uint8_t how = h.promise().direct_free_class();
-  if (WEFT_LIKELY(how != 0)) {
-    void* frame = h.address();
-    std::destroy_at(&h.promise());
-    if (WEFT_LIKELY(how != promise_base::k_direct_free_from_heap)) {
-      deallocate_cached_frame(frame, how - 1u);
-    } else {
-      ::operator delete(frame);
+  if constexpr (WEFT_DIRECT_FRAME_FREE) {
+    const std::uint8_t how = h.promise().direct_free_class();
+    if (WEFT_LIKELY(how != 0)) {
+      void* frame = h.address();
+      std::destroy_at(&h.promise());
+      if (WEFT_LIKELY(how != promise_base::k_direct_free_from_heap)) {
+        deallocate_cached_frame(frame, how - 1u);
+      } else {
+        ::operator delete(frame);
+      }
+      return;
     }
-    return;
   }
   h.destroy();
 }
@@ -397,7 +413,7 @@ public:
 /// when its promise allows it, which skips an entry into the coroutine; else destroy().
 
 template <class T>
-decltype(auto) take_result_and_destroy(std::coroutine_handle<task_promise<T>> h) {
+[[gnu::always_inline]] inline decltype(auto) take_result_and_destroy(std::coroutine_handle<task_promise<T>> h) {
   struct frame_guard {
     std::coroutine_handle<task_promise<T>> h;
     ~frame_guard() { free_finished_frame(h); }
