@@ -413,7 +413,7 @@ public:
 /// when its promise allows it, which skips an entry into the coroutine; else destroy().
 
 template <class T>
-[[gnu::always_inline]] inline decltype(auto) take_result_and_destroy(std::coroutine_handle<task_promise<T>> h) {
+decltype(auto) take_result_and_destroy(std::coroutine_handle<task_promise<T>> h) {
   struct frame_guard {
     std::coroutine_handle<task_promise<T>> h;
     ~frame_guard() { free_finished_frame(h); }
