@@ -125,7 +125,7 @@ public:
   }
 
 protected:
-  // Called by the promise's constructor. The frame at `frame` may later be freed without
+  // Called by the promise's constructor. Its frame may later be freed without
   // destroy() if the block is the one our operator new just took (not a frame the
   // compiler placed elsewhere) and the parameters' copies in it need no destructor.
   //
@@ -135,10 +135,12 @@ protected:
   // not take this path). A frame whose parameter copy threw is freed before any
   // constructor runs, so an older entry never matches a new frame: a block is the newest
   // again only after operator new returns it again.
-  void claim_frame([[maybe_unused]] void* frame, [[maybe_unused]] bool trivial_parameters) noexcept {
+  template <class Promise>
+  void claim_frame([[maybe_unused]] Promise& self, [[maybe_unused]] bool trivial_parameters) noexcept {
     std::uint8_t how = 0;
     if constexpr (WEFT_DIRECT_FRAME_FREE) {
       const std::uintptr_t newest = tl_frame_cache.newest_frame;
+      const void* frame = std::coroutine_handle<Promise>::from_promise(self).address();
       if (trivial_parameters && (newest & ~k_newest_tag_mask) == reinterpret_cast<std::uintptr_t>(frame)) {
         how = WEFT_ASAN ? k_direct_free_from_heap : static_cast<std::uint8_t>((newest & k_newest_tag_mask) + 1);
       }
@@ -366,12 +368,10 @@ inline constexpr bool trivially_destructible_parameters = (std::is_trivially_des
 template <class T>
 class task_promise : public task_promise_common<T> {
 public:
-  task_promise() noexcept { this->claim_frame(std::coroutine_handle<task_promise>::from_promise(*this).address(), true); }
+  // The compiler passes the coroutine's parameters (see promise_base::claim_frame).
+  task_promise() noexcept { this->claim_frame(*this, true); }
   template <class... Params>
-  explicit task_promise(Params&...) noexcept {
-    this->claim_frame(std::coroutine_handle<task_promise>::from_promise(*this).address(),
-                      trivially_destructible_parameters<Params...>);
-  }
+  explicit task_promise(Params&...) noexcept { this->claim_frame(*this, trivially_destructible_parameters<Params...>); }
   task<T> get_return_object() noexcept;
 
   template <class U = T>
@@ -384,12 +384,10 @@ public:
 template <class T>
 class task_promise<T&> : public task_promise_common<T&> {
 public:
-  task_promise() noexcept { this->claim_frame(std::coroutine_handle<task_promise>::from_promise(*this).address(), true); }
+  // The compiler passes the coroutine's parameters (see promise_base::claim_frame).
+  task_promise() noexcept { this->claim_frame(*this, true); }
   template <class... Params>
-  explicit task_promise(Params&...) noexcept {
-    this->claim_frame(std::coroutine_handle<task_promise>::from_promise(*this).address(),
-                      trivially_destructible_parameters<Params...>);
-  }
+  explicit task_promise(Params&...) noexcept { this->claim_frame(*this, trivially_destructible_parameters<Params...>); }
   task<T&> get_return_object() noexcept;
   void return_value(T& v) noexcept { this->m_result.set_value(v); }
 };
@@ -397,21 +395,16 @@ public:
 template <>
 class task_promise<void> : public task_promise_common<void> {
 public:
-  task_promise() noexcept { this->claim_frame(std::coroutine_handle<task_promise>::from_promise(*this).address(), true); }
+  // The compiler passes the coroutine's parameters (see promise_base::claim_frame).
+  task_promise() noexcept { this->claim_frame(*this, true); }
   template <class... Params>
-  explicit task_promise(Params&...) noexcept {
-    this->claim_frame(std::coroutine_handle<task_promise>::from_promise(*this).address(),
-                      trivially_destructible_parameters<Params...>);
-  }
+  explicit task_promise(Params&...) noexcept { this->claim_frame(*this, trivially_destructible_parameters<Params...>); }
   task<void> get_return_object() noexcept;
   void return_void() noexcept {}
 };
 
 /// Takes the outcome of the finished task behind h (rethrowing its exception) and frees
-/// its frame, on either path.
-/// Frees the frame of a task that has finished (is at its final suspend point): directly
-/// when its promise allows it, which skips an entry into the coroutine; else destroy().
-
+/// its frame (free_finished_frame), on either path.
 template <class T>
 decltype(auto) take_result_and_destroy(std::coroutine_handle<task_promise<T>> h) {
   struct frame_guard {
