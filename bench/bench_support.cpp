@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <pthread.h>
 #include <thread>
 #include <vector>
 
@@ -56,6 +59,93 @@ double cross_core_round_trip_ns() {
   }
   std::nth_element(samples.begin(), samples.begin() + 2, samples.end());
   return samples[2];
+}
+
+const std::vector<int>& allowed_cpus() {
+  static const std::vector<int> cpus = [] {
+    std::vector<int> found;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+      for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (CPU_ISSET(cpu, &set)) {
+          found.push_back(cpu);
+        }
+      }
+    }
+    if (found.empty()) {
+      // A mask larger than cpu_set_t (over 1024 CPUs): pin nothing rather than guess.
+      std::fprintf(stderr, "weft_bench: cannot read this process's CPU mask; the coarse workloads run unpinned\n");
+    }
+    return found;
+  }();
+  return cpus;
+}
+
+namespace {
+
+// Pins the calling thread to the k-th allowed CPU; false if there is none to pin to.
+bool pin_calling_thread(std::size_t k, cpu_set_t* saved) {
+  const auto& cpus = allowed_cpus();
+  if (cpus.empty()) {
+    return false;
+  }
+  if (pthread_getaffinity_np(pthread_self(), sizeof *saved, saved) != 0) {
+    return false;
+  }
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpus[k % cpus.size()], &one);
+  if (const int err = pthread_setaffinity_np(pthread_self(), sizeof one, &one); err != 0) {
+    // A benchmark that cannot pin would compare cores, not schedulers: stop loudly.
+    std::fprintf(stderr, "weft_bench: pthread_setaffinity_np failed (error %d)\n", err);
+    std::abort();
+  }
+  return true;
+}
+
+void restore_calling_thread(const cpu_set_t& saved) { (void)pthread_setaffinity_np(pthread_self(), sizeof saved, &saved); }
+
+// The mask each thread had before it entered a pinned oneTBB arena (one arena at a time
+// per thread, as the benchmarks nest none).
+thread_local cpu_set_t tl_mask_before_arena;
+thread_local bool tl_pinned_in_arena = false;
+
+} // namespace
+
+pinned_thread::pinned_thread(std::size_t k) : m_restore(pin_calling_thread(k, &m_saved)) {}
+
+pinned_thread::~pinned_thread() {
+  if (m_restore) {
+    restore_calling_thread(m_saved);
+  }
+}
+
+tbb_slot_pinning::tbb_slot_pinning(tbb::task_arena& arena) : tbb::task_scheduler_observer(arena) { observe(true); }
+
+tbb_slot_pinning::~tbb_slot_pinning() { observe(false); }
+
+void tbb_slot_pinning::on_scheduler_entry(bool) {
+  const int slot = tbb::this_task_arena::current_thread_index();
+  if (slot >= 0) {
+    tl_pinned_in_arena = pin_calling_thread(static_cast<std::size_t>(slot), &tl_mask_before_arena);
+  }
+}
+
+void tbb_slot_pinning::on_scheduler_exit(bool) {
+  if (tl_pinned_in_arena) {
+    restore_calling_thread(tl_mask_before_arena);
+    tl_pinned_in_arena = false;
+  }
+}
+
+std::string pinned_serial_name(const std::string& serial_name, std::size_t k) {
+  return serial_name + "/cpu:" + std::to_string(k);
+}
+
+std::size_t cpus_for_sweep(const options& opt) {
+  const unsigned most = opt.threads.empty() ? 1 : *std::max_element(opt.threads.begin(), opt.threads.end());
+  return std::min<std::size_t>(most, std::max<std::size_t>(1, allowed_cpus().size()));
 }
 
 runtime_counters::runtime_counters(const runtime& rt) : m_before(rt.stats()) {}

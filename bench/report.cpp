@@ -30,7 +30,8 @@ constexpr const char* k_by_hand_impl = "by_hand";
 
 struct table {
   std::string workload, description, args, base_impl, compare_to;
-  const measured* serial = nullptr;
+  const measured* serial = nullptr;       // the serial twin; the one on the first CPU where pinned
+  std::vector<const measured*> pinned_serials; // by CPU index, where the workload pins its twins
   std::vector<row> rows;
 };
 
@@ -56,6 +57,28 @@ std::string time_cell(const measured* m) {
 
 bool ok(const measured* m) { return m != nullptr && m->error.empty() && !m->seconds.empty(); }
 
+bool pinned_serials_ok(const table& t) {
+  return !t.pinned_serials.empty() && std::all_of(t.pinned_serials.begin(), t.pinned_serials.end(), ok);
+}
+
+// The time `workers` threads would take with no scheduling cost at all: the serial time
+// divided by the workers, or, where the serial twin was pinned to each CPU in turn, the
+// work shared out in proportion to each used CPU's speed, 1 / (1/s_0 + ... + 1/s_{w-1})
+// (CPUs beyond the pinned ones add nothing: the extra workers share them). On equally fast
+// CPUs the two agree; on a host whose neighbours slow one core, only the second is a bound
+// a scheduler can reach. 0 when there is no serial time.
+double ideal_seconds(const table& t, unsigned workers) {
+  if (pinned_serials_ok(t)) {
+    double rate = 0;
+    const std::size_t used = std::min<std::size_t>(std::max(1u, workers), t.pinned_serials.size());
+    for (std::size_t k = 0; k < used; ++k) {
+      rate += 1.0 / t.pinned_serials[k]->median();
+    }
+    return 1.0 / rate;
+  }
+  return ok(t.serial) && workers > 0 ? t.serial->median() / workers : 0;
+}
+
 std::vector<table> build_tables(const std::vector<measured>& results) {
   // One table per workload and argument set, in workload order.
   std::vector<table> tables;
@@ -67,13 +90,17 @@ std::vector<table> build_tables(const std::vector<measured>& results) {
       }
     }
     for (const auto& args : arg_sets) {
-      table t{w.name, w.description, args, "", w.compare_to, nullptr, {}};
+      table t{w.name, w.description, args, "", w.compare_to, nullptr, {}, {}};
       std::map<unsigned, row> by_workers;
       for (const auto& m : results) {
         if (m.workload != w.name || m.args != args) {
           continue;
         }
-        if (m.impl == "serial") {
+        if (m.impl == "serial" && m.cpu >= 0) {
+          const auto k = static_cast<std::size_t>(m.cpu);
+          t.pinned_serials.resize(std::max(t.pinned_serials.size(), k + 1), nullptr);
+          t.pinned_serials[k] = &m;
+        } else if (m.impl == "serial") {
           t.serial = &m;
         } else {
           row& r = by_workers[m.workers];
@@ -90,6 +117,9 @@ std::vector<table> build_tables(const std::vector<measured>& results) {
       }
       for (auto& [n, r] : by_workers) {
         t.rows.push_back(r);
+      }
+      if (t.serial == nullptr && !t.pinned_serials.empty()) {
+        t.serial = t.pinned_serials.front();
       }
       tables.push_back(std::move(t));
     }
@@ -150,14 +180,36 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, const s
                         " host slows weft and its baselines alike.\n"
                       : "The repetitions of each benchmark ran back to back.\n")
       << "Times are per iteration of the workload, in ms. Ratios below 1 mean weft is faster.\n"
-      << "Overhead per task = (weft time × workers − serial time) / tasks: what the scheduler costs"
+      << "Ideal = serial time / workers (see the pinned workloads below for unequal CPUs)."
+      << " Overhead per task = (weft time − ideal) × workers / tasks: what the scheduler costs"
       << " per task, summed over all workers.\n\n";
   for (const auto& t : tables) {
     out << "## " << t.workload << " (" << t.args << ")\n\n" << t.description << "\n\n";
     const bool has_serial = ok(t.serial);
     const double tasks = t.rows.empty() ? (t.serial ? t.serial->tasks : 0)
                                         : (t.rows.front().weft ? t.rows.front().weft->tasks : 0);
-    if (has_serial) {
+    if (has_serial && !t.pinned_serials.empty()) {
+      out << "Every twin is pinned: weft's worker k and oneTBB's slot k to the k-th CPU, the serial twin to"
+             " each CPU in turn. Serial:";
+      double fastest = 0, slowest = 0;
+      for (std::size_t k = 0; k < t.pinned_serials.size(); ++k) {
+        const measured* m = t.pinned_serials[k];
+        out << (k ? "; " : " ") << "CPU " << k << ": " << time_cell(m) << " ms";
+        if (ok(m)) {
+          fastest = fastest == 0 ? m->median() : std::min(fastest, m->median());
+          slowest = std::max(slowest, m->median());
+        }
+      }
+      if (tasks > 0) {
+        out << " (" << fmt("%.2f", t.serial->median() * 1e9 / tasks) << " ns per task of work on CPU 0)";
+      }
+      out << ". Ideal at w workers = 1 / (1/serial on CPU 0 + ... + 1/serial on CPU w−1).";
+      if (fastest > 0 && slowest / fastest > 1.10) {
+        out << " ⚠ The CPUs differ by " << fmt("%.0f", (slowest / fastest - 1) * 100)
+            << "% on this workload (a shared host's neighbours load them unequally).";
+      }
+      out << "\n\n";
+    } else if (has_serial) {
       out << "Serial: " << time_cell(t.serial) << " ms";
       if (tasks > 0) {
         out << " (" << fmt("%.2f", t.serial->median() * 1e9 / tasks) << " ns per task of work)";
@@ -168,7 +220,7 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, const s
     out << "| workers | weft (ms) | " << base << " (ms) | weft / " << base << " | weft ns/task | " << base
         << " ns/task |";
     if (has_serial) {
-      out << " overhead/task (ns) | speed-up vs serial | weft / ideal |";
+      out << " overhead/task (ns) | speed-up vs serial | weft / ideal | " << base << " / ideal |";
     }
     const bool compare = !t.compare_to.empty();
     if (compare) {
@@ -180,7 +232,7 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, const s
     }
     out << " steals/iter |\n|---|---|---|---|---|---|";
     if (has_serial) {
-      out << "---|---|---|";
+      out << "---|---|---|---|";
     }
     if (compare) {
       out << "---|";
@@ -195,14 +247,16 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, const s
       out << (ok(r.weft) && r.weft->tasks > 0 ? fmt("%.1f", r.weft->median() * 1e9 / r.weft->tasks) : "–") << " | ";
       out << (ok(r.base) && r.base->tasks > 0 ? fmt("%.1f", r.base->median() * 1e9 / r.base->tasks) : "–") << " |";
       if (has_serial) {
-        if (ok(r.weft) && r.weft->tasks > 0) {
+        const double ideal = ideal_seconds(t, r.workers);
+        if (ok(r.weft) && r.weft->tasks > 0 && ideal > 0) {
           const double s = t.serial->median();
           const double w = r.weft->median();
-          out << " " << fmt("%.1f", (w * r.workers - s) * 1e9 / r.weft->tasks) << " | " << fmt("%.2f", s / w)
-              << "x | " << fmt("%.2f", w / (s / r.workers)) << " |";
+          out << " " << fmt("%.1f", (w - ideal) * r.workers * 1e9 / r.weft->tasks) << " | " << fmt("%.2f", s / w)
+              << "x | " << fmt("%.2f", w / ideal) << " |";
         } else {
           out << " – | – | – |";
         }
+        out << " " << (ok(r.base) && ideal > 0 ? fmt("%.2f", r.base->median() / ideal) : "–") << " |";
       }
       if (compare) {
         const double other = weft_ns_per_task(results, t.compare_to, r.workers);
@@ -255,6 +309,9 @@ void write_json(std::ostream& out, const std::vector<measured>& results) {
     const auto& m = results[i];
     out << "    {\"workload\": \"" << m.workload << "\", \"impl\": \"" << m.impl << "\", \"args\": \"" << m.args
         << "\", \"workers\": " << m.workers << ", \"tasks_per_iteration\": " << m.tasks;
+    if (m.cpu >= 0) {
+      out << ", \"pinned_to_cpu\": " << m.cpu;
+    }
     if (ok(&m)) {
       out << ", \"median_seconds\": " << fmt("%.9g", m.median()) << ", \"spread\": " << fmt("%.4f", m.spread())
           << ", \"ns_per_task\": " << (m.tasks > 0 ? fmt("%.3f", m.median() * 1e9 / m.tasks) : "null");
@@ -303,7 +360,7 @@ void write_svg(std::ostream& out, const std::vector<table>& tables) {
         } else if (ok(t.serial)) {
           if (ok(r.weft)) ws.emplace_back(r.workers, t.serial->median() / r.weft->median());
           if (ok(r.base)) bs.emplace_back(r.workers, t.serial->median() / r.base->median());
-          ideal.emplace_back(r.workers, r.workers);
+          ideal.emplace_back(r.workers, t.serial->median() / ideal_seconds(t, r.workers));
         }
       }
       series.emplace_back("weft", ws);
@@ -405,13 +462,15 @@ void report_collector::ReportRuns(const std::vector<Run>& runs) {
     for (std::size_t i = 2; i < parts.size(); ++i) {
       if (parts[i].rfind("workers:", 0) == 0) {
         entry.workers = static_cast<unsigned>(std::stoul(parts[i].substr(8)));
+      } else if (parts[i].rfind("cpu:", 0) == 0) {
+        entry.cpu = std::stoi(parts[i].substr(4));
       } else {
         entry.args += (entry.args.empty() ? "" : ", ") + parts[i];
       }
     }
     for (auto& existing : m_results) {
       if (existing.workload == entry.workload && existing.impl == entry.impl && existing.args == entry.args &&
-          existing.workers == entry.workers) {
+          existing.workers == entry.workers && existing.cpu == entry.cpu) {
         m = &existing;
       }
     }

@@ -15,6 +15,7 @@ namespace weft::bench {
 struct measured {
   std::string workload, impl, args;
   unsigned workers = 0;                // 0: serial (no pool)
+  int cpu = -1;                        // a pinned serial twin's CPU (index into allowed_cpus()), else -1
   std::vector<double> seconds;         // per iteration, one per repetition
   double tasks = 0;                    // tasks per iteration
   std::map<std::string, double> counters; // the last repetition's
