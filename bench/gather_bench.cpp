@@ -127,7 +127,7 @@ void register_gather(const options& opt) {
     const double tasks = static_cast<double>(n * reps);
     for (unsigned w : opt.threads) {
       add(bench_name("gather", "weft", {{"children", n}}, w), [=](benchmark::State& state) {
-        weft::runtime rt({.workers = w});
+        weft::runtime rt({.workers = w, .pin_workers = true});
         double bytes = 0;
         if (n >= 1'000'000 && w == opt.threads.front()) {
           (void)rt.block_on(gather_n(n, &bytes)); // fresh runtime: the deque grows here
@@ -145,7 +145,7 @@ void register_gather(const options& opt) {
         }
       });
       add(bench_name("gather", "by_hand", {{"children", n}}, w), [=](benchmark::State& state) {
-        weft::runtime rt({.workers = w});
+        weft::runtime rt({.workers = w, .pin_workers = true});
         long got = 0;
         for (auto _ : state) {
           got = rt.block_on(by_hand_repeated(n, reps));
@@ -155,6 +155,7 @@ void register_gather(const options& opt) {
       });
       add(bench_name("gather", "tbb", {{"children", n}}, w), [=](benchmark::State& state) {
         tbb::task_arena arena(static_cast<int>(w));
+        const tbb_slot_pinning pinning(arena);
         long got = 0;
         for (auto _ : state) {
           arena.execute([&] {

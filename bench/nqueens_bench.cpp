@@ -128,7 +128,7 @@ void register_nqueens(const options& opt) {
   const int n = opt.quick ? 8 : 12;
   const long want = nqueens_serial(n);
   const double tasks = nqueens_tasks(board{}, n, 0);
-  // Pinned, as matmul (bench_support.hpp, pinned_thread).
+  // Pinned, as every compute workload (bench_support.hpp, pinned_thread).
   add_pinned_serials(bench_name("nqueens", "serial", {{"n", n}}, 0), opt, [n] { return nqueens_serial_split(board{}, n, 0); }, want,
                      tasks);
   for (unsigned w : opt.threads) {
