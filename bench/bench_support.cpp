@@ -75,7 +75,7 @@ const std::vector<int>& allowed_cpus() {
     }
     if (found.empty()) {
       // A mask larger than cpu_set_t (over 1024 CPUs): pin nothing rather than guess.
-      std::fprintf(stderr, "weft_bench: cannot read this process's CPU mask; the coarse workloads run unpinned\n");
+      std::fprintf(stderr, "weft_bench: cannot read this process's CPU mask; the compute workloads run unpinned\n");
     }
     return found;
   }();
@@ -104,7 +104,9 @@ bool pin_calling_thread(std::size_t k, cpu_set_t* saved) {
   return true;
 }
 
-void restore_calling_thread(const cpu_set_t& saved) { (void)pthread_setaffinity_np(pthread_self(), sizeof saved, &saved); }
+void restore_calling_thread(const cpu_set_t& saved) {
+  (void)pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+}
 
 // The mask each thread had before it entered a pinned oneTBB arena (one arena at a time
 // per thread, as the benchmarks nest none).

@@ -67,7 +67,7 @@ const std::vector<int>& allowed_cpus();
 /// Pins the calling thread to allowed_cpus()[k % size] while it lives; restores the
 /// thread's previous mask after.
 ///
-/// Why the coarse workloads pin: the cores of a shared host need not be equally fast. On
+/// Why the compute workloads pin: the cores of a shared host need not be equally fast. On
 /// the 2-core VM the matmul kernel once ran 1.75x slower on one vCPU than on the other
 /// (its neighbour's load, not the clock: a scalar loop ran at the same speed on both), so
 /// a twin timed on one core against a serial time taken on the other measured the cores,
@@ -112,8 +112,8 @@ bool verify(benchmark::State& state, const T& got, const T& want) {
   return true;
 }
 
-/// Whether a twin's threads are pinned (coarse workloads, measured against the pinned
-/// serial twins) or placed by the OS.
+/// Whether a twin's threads are pinned (the compute workloads, measured against the
+/// pinned serial twins) or placed by the OS.
 enum class placement { os, pinned };
 
 /// Registers the usual weft twin: a runtime of `workers`, `make_task()` run by block_on
@@ -147,20 +147,6 @@ void add_tbb(const std::string& name, unsigned workers, Run run, T want, double 
     T got{};
     for (auto _ : state) {
       arena.execute([&] { got = run(); });
-    }
-    verify(state, got, want);
-    set_tasks(state, tasks);
-  });
-}
-
-/// Registers the serial twin: `run()` on the benchmark thread.
-template <class Run, class T>
-void add_serial(const std::string& name, Run run, T want, double tasks) {
-  add(name, [=](benchmark::State& state) {
-    T got{};
-    for (auto _ : state) {
-      got = run();
-      benchmark::DoNotOptimize(got);
     }
     verify(state, got, want);
     set_tasks(state, tasks);

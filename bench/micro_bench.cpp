@@ -64,7 +64,8 @@ long tbb_spawn_join_loop(long n) {
 void register_spawn_join(const options& opt) {
   const long n = opt.quick ? 10'000 : 1'000'000;
   const double tasks = static_cast<double>(n);
-  add_pinned_serials(bench_name("spawn_join", "serial", {{"tasks", n}}, 0), opt, [n] { return empty_calls(n); }, n, tasks);
+  add_pinned_serials(bench_name("spawn_join", "serial", {{"tasks", n}}, 0), opt, [n] { return empty_calls(n); }, n,
+                     tasks);
   for (unsigned w : opt.threads) {
     add_weft(bench_name("spawn_join", "weft", {{"tasks", n}}, w), w, [n] { return spawn_join_loop(n); }, n, tasks,
              placement::pinned);

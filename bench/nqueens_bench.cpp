@@ -129,8 +129,8 @@ void register_nqueens(const options& opt) {
   const long want = nqueens_serial(n);
   const double tasks = nqueens_tasks(board{}, n, 0);
   // Pinned, as every compute workload (bench_support.hpp, pinned_thread).
-  add_pinned_serials(bench_name("nqueens", "serial", {{"n", n}}, 0), opt, [n] { return nqueens_serial_split(board{}, n, 0); }, want,
-                     tasks);
+  add_pinned_serials(bench_name("nqueens", "serial", {{"n", n}}, 0), opt,
+                     [n] { return nqueens_serial_split(board{}, n, 0); }, want, tasks);
   for (unsigned w : opt.threads) {
     add_weft(bench_name("nqueens", "weft", {{"n", n}}, w), w, [n] { return nqueens_weft(board{}, n, 0); }, want,
              tasks, placement::pinned);
