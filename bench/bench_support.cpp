@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <pthread.h>
+#include <time.h>
 #include <thread>
 #include <vector>
 
@@ -148,6 +149,36 @@ std::string pinned_serial_name(const std::string& serial_name, std::size_t k) {
 std::size_t cpus_for_sweep(const options& opt) {
   const unsigned most = opt.threads.empty() ? 1 : *std::max_element(opt.threads.begin(), opt.threads.end());
   return std::min<std::size_t>(most, std::max<std::size_t>(1, allowed_cpus().size()));
+}
+
+double wait_until_idle() {
+  const auto process_cpu = [] {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+  };
+  constexpr auto k_pause = std::chrono::milliseconds(1);
+  constexpr double k_quiet_share = 0.05;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200; ++i) {
+    const double before = process_cpu();
+    const auto t0 = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(k_pause);
+    const std::chrono::duration<double> slept = std::chrono::steady_clock::now() - t0;
+    if (process_cpu() - before < k_quiet_share * slept.count()) {
+      break;
+    }
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median_of(std::vector<double>& v) {
+  if (v.empty()) {
+    return 0;
+  }
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 runtime_counters::runtime_counters(const runtime& rt) : m_before(rt.stats()) {}

@@ -8,10 +8,13 @@
 #include <oneapi/tbb/task_scheduler_observer.h>
 #include <sched.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace weft::bench {
@@ -168,6 +171,127 @@ void add_pinned_serials(const std::string& serial_name, const options& opt, Run 
       verify(state, got, want);
       set_tasks(state, tasks);
     });
+  }
+}
+
+
+/// The three runs of a paired round (add_paired). Each returns the workload's result,
+/// which check() verifies after the run's time is taken.
+template <class T>
+struct paired_runs {
+  std::function<T(weft::runtime&)> weft;
+  std::function<T()> tbb; // called inside the round's task_arena
+  std::function<T()> serial;
+  std::function<bool(const T&)> check;
+};
+
+/// Median of v (v is reordered); 0 when empty.
+double median_of(std::vector<double>& v);
+
+/// Waits until this process's other threads have stopped spinning: sleeps 1 ms at a time
+/// until one such pause costs the process under 5% of a CPU, for at most 200 ms. A paired
+/// round (add_paired) calls it before each run, since weft's and oneTBB's idle threads spin
+/// for a while before they sleep (oneTBB's for more than a millisecond after fib at 2
+/// workers), and would take CPU time from the next run on the same CPUs. Returns the
+/// seconds it waited.
+double wait_until_idle();
+
+/// Registers "<workload>/paired/<args>/workers:<w>": each iteration is one round that runs
+/// weft (a pinned runtime of `workers`), oneTBB (a pinned arena of as many slots) and the
+/// serial twin on each CPU the workers use (cpus_for_sweep), one after the other, the
+/// order reversed every other round, each run after wait_until_idle(). The ratios are
+/// taken within each round, so a phase of a shared host that lasts longer than a round
+/// slows both sides of a ratio alike; the counters are the medians over the rounds:
+/// weft_over_tbb, weft_over_ideal and tbb_over_ideal (ideal as in the report: 1 / (1/s_0 +
+/// ... + 1/s_{w-1}) from this round's serial times), beside weft_ms, tbb_ms, ideal_ms,
+/// rounds, weft_faster_rounds (those in which weft beat oneTBB) and settle_ms (the mean
+/// wait before a run). The iteration time itself (a whole round) means nothing on its own.
+template <class T>
+void add_paired(const std::string& name, unsigned workers, const options& opt, paired_runs<T> runs) {
+  const std::size_t cpus = std::min<std::size_t>(std::max(1u, workers), cpus_for_sweep(opt));
+  add(name, [=](benchmark::State& state) {
+    weft::runtime rt({.workers = workers, .pin_workers = true});
+    tbb::task_arena arena(static_cast<int>(workers));
+    const tbb_slot_pinning pinning(arena);
+    bool correct = true;
+    double settled = 0; // seconds spent in wait_until_idle
+    // Run k of a round: 0 weft, 1 oneTBB, 2 + c the serial twin on CPU c. Returns seconds.
+    const auto run = [&](std::size_t k) {
+      settled += wait_until_idle();
+      std::optional<pinned_thread> pin;
+      if (k >= 2) {
+        pin.emplace(k - 2);
+      }
+      const auto start = std::chrono::steady_clock::now();
+      T got{};
+      if (k == 0) {
+        got = runs.weft(rt);
+      } else if (k == 1) {
+        arena.execute([&] { got = runs.tbb(); });
+      } else {
+        got = runs.serial();
+      }
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+      correct = correct && runs.check(got);
+      return took.count();
+    };
+    const std::size_t n_runs = 2 + cpus;
+    for (std::size_t k = 0; k < n_runs; ++k) {
+      (void)run(k); // warm-up: threads started, caches and frame lists filled
+    }
+    std::vector<double> w_t, t_t, i_t, w_over_t, w_over_i, t_over_i;
+    std::vector<double> secs(n_runs);
+    std::size_t round = 0;
+    for (auto _ : state) {
+      for (std::size_t j = 0; j < n_runs; ++j) {
+        const std::size_t k = round % 2 == 0 ? j : n_runs - 1 - j;
+        secs[k] = run(k);
+      }
+      ++round;
+      double rate = 0;
+      for (std::size_t c = 0; c < cpus; ++c) {
+        rate += 1.0 / secs[2 + c];
+      }
+      const double ideal = 1.0 / rate;
+      w_t.push_back(secs[0]);
+      t_t.push_back(secs[1]);
+      i_t.push_back(ideal);
+      w_over_t.push_back(secs[0] / secs[1]);
+      w_over_i.push_back(secs[0] / ideal);
+      t_over_i.push_back(secs[1] / ideal);
+    }
+    if (!correct) {
+      state.SkipWithError("result disagrees with the serial value");
+      return;
+    }
+    state.counters["weft_over_tbb"] = median_of(w_over_t);
+    state.counters["weft_over_ideal"] = median_of(w_over_i);
+    state.counters["tbb_over_ideal"] = median_of(t_over_i);
+    state.counters["weft_ms"] = median_of(w_t) * 1e3;
+    state.counters["tbb_ms"] = median_of(t_t) * 1e3;
+    state.counters["ideal_ms"] = median_of(i_t) * 1e3;
+    state.counters["rounds"] = static_cast<double>(round);
+    state.counters["weft_faster_rounds"] = static_cast<double>(
+        std::count_if(w_over_t.begin(), w_over_t.end(), [](double r) { return r < 1.0; }));
+    state.counters["settle_ms"] = settled * 1e3 / static_cast<double>((round + 1) * n_runs);
+  })->MinTime(opt.quick ? 0.01 : 0.5); // a round of nqueens takes ~0.3 s: at least two per repetition
+}
+
+/// The usual pinned twins of a compute workload, named "<workload>/<impl>/<args>...":
+/// the serial twin on each CPU (add_pinned_serials), and for each worker count of the
+/// sweep weft (make_task() run by block_on), oneTBB (run_tbb() in an arena) and the paired
+/// rounds of the three (add_paired). Every result is checked against want.
+template <class MakeTask, class RunTbb, class RunSerial, class T>
+void add_pinned_twins(const std::string& workload, const std::vector<std::pair<std::string, long>>& args,
+                      const options& opt, MakeTask make_task, RunTbb run_tbb, RunSerial run_serial, T want,
+                      double tasks) {
+  add_pinned_serials(bench_name(workload, "serial", args, 0), opt, run_serial, want, tasks);
+  for (unsigned w : opt.threads) {
+    add_weft(bench_name(workload, "weft", args, w), w, make_task, want, tasks, placement::pinned);
+    add_tbb(bench_name(workload, "tbb", args, w), w, run_tbb, want, tasks, placement::pinned);
+    add_paired(bench_name(workload, "paired", args, w), w, opt,
+               paired_runs<T>{[make_task](weft::runtime& rt) { return rt.block_on(make_task()); }, run_tbb, run_serial,
+                              [want](const T& got) { return got == want; }});
   }
 }
 

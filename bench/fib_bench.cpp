@@ -50,11 +50,8 @@ void register_fib(const options& opt) {
   const int n = opt.quick ? 18 : 27;
   const long want = fib_serial(n);
   const double tasks = fib_calls(n);
-  add_pinned_serials(bench_name("fib", "serial", {{"n", n}}, 0), opt, [n] { return fib_serial(n); }, want, tasks);
-  for (unsigned w : opt.threads) {
-    add_weft(bench_name("fib", "weft", {{"n", n}}, w), w, [n] { return fib_weft(n); }, want, tasks, placement::pinned);
-    add_tbb(bench_name("fib", "tbb", {{"n", n}}, w), w, [n] { return fib_tbb(n); }, want, tasks, placement::pinned);
-  }
+  add_pinned_twins("fib", {{"n", n}}, opt, [n] { return fib_weft(n); }, [n] { return fib_tbb(n); },
+                   [n] { return fib_serial(n); }, want, tasks);
 }
 
 } // namespace

@@ -183,6 +183,24 @@ void register_matmul(const options& opt) {
       verify(state, m.c, want);
       set_tasks(state, tasks);
     });
+    // Each run gives C's address; the check compares C with the reference, untimed.
+    add_paired(bench_name("matmul", "paired", {{"n", n}}, w), w, opt,
+               paired_runs<const std::vector<double>*>{
+                   [=](weft::runtime& rt) {
+                     rt.block_on(clear_then_matmul_weft(*shared, n));
+                     return &shared->c;
+                   },
+                   [=] {
+                     shared->clear();
+                     matmul_tbb(shared->vc(), shared->va(), shared->vb(), n);
+                     return &shared->c;
+                   },
+                   [=] {
+                     shared->clear();
+                     matmul_serial_rec(shared->vc(), shared->va(), shared->vb(), n);
+                     return &shared->c;
+                   },
+                   [want](const std::vector<double>* c) { return *c == want; }});
   }
 }
 

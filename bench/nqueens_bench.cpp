@@ -129,14 +129,9 @@ void register_nqueens(const options& opt) {
   const long want = nqueens_serial(n);
   const double tasks = nqueens_tasks(board{}, n, 0);
   // Pinned, as every compute workload (bench_support.hpp, pinned_thread).
-  add_pinned_serials(bench_name("nqueens", "serial", {{"n", n}}, 0), opt,
-                     [n] { return nqueens_serial_split(board{}, n, 0); }, want, tasks);
-  for (unsigned w : opt.threads) {
-    add_weft(bench_name("nqueens", "weft", {{"n", n}}, w), w, [n] { return nqueens_weft(board{}, n, 0); }, want,
-             tasks, placement::pinned);
-    add_tbb(bench_name("nqueens", "tbb", {{"n", n}}, w), w, [n] { return nqueens_tbb(board{}, n, 0); }, want, tasks,
-            placement::pinned);
-  }
+  add_pinned_twins("nqueens", {{"n", n}}, opt, [n] { return nqueens_weft(board{}, n, 0); },
+                   [n] { return nqueens_tbb(board{}, n, 0); }, [n] { return nqueens_serial_split(board{}, n, 0); },
+                   want, tasks);
 }
 
 } // namespace

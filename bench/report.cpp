@@ -23,7 +23,12 @@ struct row {
   // weft doing the same work by hand, where a workload has such a twin (gather: spawn N,
   // then join N): what the combinator costs over the code it replaces.
   const measured* by_hand = nullptr;
+  // The paired rounds of weft, oneTBB and the serial twin (bench_support.hpp, add_paired).
+  const measured* paired = nullptr;
 };
+
+// The impl name of the paired rounds.
+constexpr const char* k_paired_impl = "paired";
 
 // The impl name of a by_hand twin.
 constexpr const char* k_by_hand_impl = "by_hand";
@@ -109,6 +114,8 @@ std::vector<table> build_tables(const std::vector<measured>& results) {
             r.weft = &m;
           } else if (m.impl == k_by_hand_impl) {
             r.by_hand = &m;
+          } else if (m.impl == k_paired_impl) {
+            r.paired = &m;
           } else {
             t.base_impl = m.impl;
             r.base = &m;
@@ -168,6 +175,62 @@ double weft_ns_per_task(const std::vector<measured>& results, const std::string&
     }
   }
   return 0;
+}
+
+// A ratio counter of paired rounds: "median ±spread", ⚠ over 10%.
+std::string paired_cell(const measured& m, const std::string& counter) {
+  if (m.counter_reps.count(counter) == 0) {
+    return "–";
+  }
+  const double spread = m.counter_spread(counter);
+  return fmt("%.3f", m.counter_median(counter)) + " ±" + fmt("%.0f", spread * 100) + "%" +
+         (spread > 0.10 ? " ⚠" : "");
+}
+
+// The paired rounds' table of a workload (bench_support.hpp, add_paired), if it has them.
+void write_paired(std::ostream& out, const table& t) {
+  if (std::none_of(t.rows.begin(), t.rows.end(), [](const row& r) { return r.paired != nullptr; })) {
+    return;
+  }
+  const std::string base = base_label("tbb"); // add_paired's baseline
+  out << "\nPaired rounds: each round runs weft, " << base
+      << " and the serial twin on each CPU the workers use, one after the other (the order reversed every"
+         " other round; each run starts once the previous one's idle threads have stopped spinning), and takes"
+         " the ratios within the round, so a slow phase of the host that outlasts a round slows both sides of a"
+         " ratio alike. \"weft faster in\": the rounds in which weft took less time than "
+      << base
+      << ". Ratio cells: the median over the repetitions of each repetition's median ratio, ± the spread"
+         " of those medians; the times are medians too. Where these ratios and those of the medians above"
+         " disagree, these are the ones to trust.\n\n"
+      << "| workers | rounds | weft faster in | weft / " << base << " | weft / ideal | " << base
+      << " / ideal | weft, " << base << ", ideal (ms) |\n|---|---|---|---|---|---|---|\n";
+  for (const auto& r : t.rows) {
+    if (r.paired == nullptr) {
+      continue;
+    }
+    const measured& m = *r.paired;
+    out << "| " << r.workers << " | ";
+    if (!m.error.empty()) {
+      out << "ERROR: " << m.error << " | | | | | |\n";
+      continue;
+    }
+    const auto total = [&m](const std::string& counter) {
+      double sum = 0;
+      if (auto it = m.counter_reps.find(counter); it != m.counter_reps.end()) {
+        for (double v : it->second) {
+          sum += v;
+        }
+      }
+      return sum;
+    };
+    const double rounds = total("rounds");
+    const double faster = total("weft_faster_rounds");
+    out << fmt("%.0f", rounds) << " | " << fmt("%.0f", faster) << " ("
+        << fmt("%.0f", rounds > 0 ? faster / rounds * 100 : 0) << "%) | " << paired_cell(m, "weft_over_tbb") << " | "
+        << paired_cell(m, "weft_over_ideal") << " | " << paired_cell(m, "tbb_over_ideal") << " | "
+        << fmt("%.3f", m.counter_median("weft_ms")) << ", " << fmt("%.3f", m.counter_median("tbb_ms")) << ", "
+        << fmt("%.3f", m.counter_median("ideal_ms")) << " |\n";
+  }
 }
 
 void write_markdown(std::ostream& out, const std::vector<table>& tables, const std::vector<measured>& results,
@@ -271,6 +334,7 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, const s
       const auto it = ok(r.weft) ? r.weft->counters.find("steals") : std::map<std::string, double>::const_iterator{};
       out << " " << (ok(r.weft) && it != r.weft->counters.end() ? fmt("%.0f", it->second) : "–") << " |\n";
     }
+    write_paired(out, t);
     bool round_trip_heading = false;
     for (const auto& r : t.rows) {
       for (const measured* m : {r.weft, r.base}) {
@@ -320,9 +384,21 @@ void write_json(std::ostream& out, const std::vector<measured>& results) {
         out << (k ? ", " : "") << fmt("%.9g", m.seconds[k]);
       }
       out << "]";
-      for (const auto& [name, v] : m.counters) {
-        if (name != "tasks") {
-          out << ", \"" << name << "\": " << fmt("%.6g", v);
+      if (m.impl == k_paired_impl) {
+        // Each repetition's median ratios, and the median over them (the report's cells).
+        for (const auto& [name, reps] : m.counter_reps) {
+          out << ", \"" << name << "\": " << fmt("%.6g", m.counter_median(name)) << ", \"" << name
+              << "_repetitions\": [";
+          for (std::size_t k = 0; k < reps.size(); ++k) {
+            out << (k ? ", " : "") << fmt("%.6g", reps[k]);
+          }
+          out << "]";
+        }
+      } else {
+        for (const auto& [name, v] : m.counters) {
+          if (name != "tasks") {
+            out << ", \"" << name << "\": " << fmt("%.6g", v);
+          }
         }
       }
     } else {
@@ -420,23 +496,39 @@ void write_svg(std::ostream& out, const std::vector<table>& tables) {
 
 } // namespace
 
-double measured::median() const {
-  if (seconds.empty()) {
+namespace {
+
+double spread_of(const std::vector<double>& v) {
+  if (v.size() < 2) {
     return 0;
   }
-  std::vector<double> v = seconds;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  std::vector<double> copy = v;
+  const double m = median_of(copy);
+  return m > 0 ? (*hi - *lo) / m : 0;
 }
 
-double measured::spread() const {
-  if (seconds.size() < 2) {
+} // namespace
+
+double measured::median() const {
+  std::vector<double> v = seconds;
+  return median_of(v);
+}
+
+double measured::spread() const { return spread_of(seconds); }
+
+double measured::counter_median(const std::string& name) const {
+  const auto it = counter_reps.find(name);
+  if (it == counter_reps.end()) {
     return 0;
   }
-  const auto [lo, hi] = std::minmax_element(seconds.begin(), seconds.end());
-  const double m = median();
-  return m > 0 ? (*hi - *lo) / m : 0;
+  std::vector<double> v = it->second;
+  return median_of(v);
+}
+
+double measured::counter_spread(const std::string& name) const {
+  const auto it = counter_reps.find(name);
+  return it == counter_reps.end() ? 0 : spread_of(it->second);
 }
 
 void report_collector::ReportRuns(const std::vector<Run>& runs) {
@@ -488,6 +580,7 @@ void report_collector::ReportRuns(const std::vector<Run>& runs) {
     }
     for (const auto& [cname, c] : run.counters) {
       m->counters[cname] = c.value;
+      m->counter_reps[cname].push_back(c.value);
     }
     if (auto it = run.counters.find("cross_core_rtt_ns"); it != run.counters.end()) {
       m->round_trips_ns.push_back(it->second.value);

@@ -19,11 +19,15 @@ struct measured {
   std::vector<double> seconds;         // per iteration, one per repetition
   double tasks = 0;                    // tasks per iteration
   std::map<std::string, double> counters; // the last repetition's
+  std::map<std::string, std::vector<double>> counter_reps; // every repetition's, in order
   std::vector<double> round_trips_ns;      // cross_core_rtt_ns of each repetition, if reported
   std::string error;
 
   [[nodiscard]] double median() const;
   [[nodiscard]] double spread() const; // (max - min) / median
+  /// The median and spread over the repetitions of counter `name` (0 when absent).
+  [[nodiscard]] double counter_median(const std::string& name) const;
+  [[nodiscard]] double counter_spread(const std::string& name) const;
 };
 
 /// Prints what the console reporter prints, and keeps every run for the report.

@@ -75,14 +75,8 @@ void register_skynet(const options& opt) {
   const long size = opt.quick ? 10'000 : 1'000'000;
   const long want = size * (size - 1) / 2;
   const double tasks = skynet_tasks(size);
-  add_pinned_serials(bench_name("skynet", "serial", {{"leaves", size}}, 0), opt,
-                     [size] { return skynet_serial(0, size); }, want, tasks);
-  for (unsigned w : opt.threads) {
-    add_weft(bench_name("skynet", "weft", {{"leaves", size}}, w), w, [size] { return skynet_weft(0, size); }, want,
-             tasks, placement::pinned);
-    add_tbb(bench_name("skynet", "tbb", {{"leaves", size}}, w), w, [size] { return skynet_tbb(0, size); }, want,
-            tasks, placement::pinned);
-  }
+  add_pinned_twins("skynet", {{"leaves", size}}, opt, [size] { return skynet_weft(0, size); },
+                   [size] { return skynet_tbb(0, size); }, [size] { return skynet_serial(0, size); }, want, tasks);
 }
 
 } // namespace
