@@ -34,6 +34,8 @@ void usage(const char* argv0) {
                "\n  --threads      worker counts to sweep (default 1..hardware threads)\n"
                "  --max-threads  sweep 1..N (may exceed the hardware threads)\n"
                "  --quick        small problem sizes (a smoke test, not a measurement)\n"
+               "  --fail-every-check  treat every result as wrong (tests that a wrong result\n"
+               "                 is reported as an error and fails the run)\n"
                "  --report_dir   write report.md, report.json and report.svg there (repetitions\n"
                "                 then run interleaved in random order unless\n"
                "                 --benchmark_enable_random_interleaving says otherwise)\n");
@@ -112,6 +114,8 @@ int main(int argc, char** argv) {
       }
     } else if (arg == "--quick") {
       opt.quick = true;
+    } else if (arg == "--fail-every-check") {
+      weft::bench::g_fail_every_check = true;
     } else if (const char* v = value("--report_dir=")) {
       report_dir = v;
     } else if (arg.rfind("--benchmark_", 0) == 0 || arg.rfind("--v=", 0) == 0) {

@@ -12,6 +12,8 @@
 
 namespace weft::bench {
 
+bool g_fail_every_check = false;
+
 std::string bench_name(const std::string& workload, const std::string& impl,
                        const std::vector<std::pair<std::string, long>>& args, unsigned workers) {
   std::string name = workload + "/" + impl;

@@ -193,15 +193,7 @@ void write_paired(std::ostream& out, const table& t) {
     return;
   }
   const std::string base = base_label("tbb"); // add_paired's baseline
-  out << "\nPaired rounds: each round runs weft, " << base
-      << " and the serial twin on each CPU the workers use, one after the other (the order reversed every"
-         " other round; each run starts once the previous one's idle threads have stopped spinning), and takes"
-         " the ratios within the round, so a slow phase of the host that outlasts a round slows both sides of a"
-         " ratio alike. \"weft faster in\": the rounds in which weft took less time than "
-      << base
-      << ". Ratio cells: the median over the repetitions of each repetition's median ratio, ± the spread"
-         " of those medians; the times are medians too. Where these ratios and those of the medians above"
-         " disagree, these are the ones to trust.\n\n"
+  out << "\nPaired rounds (see the top of the report):\n\n"
       << "| workers | rounds | weft faster in | weft / " << base << " | weft / ideal | " << base
       << " / ideal | weft, " << base << ", ideal (ms) |\n|---|---|---|---|---|---|---|\n";
   for (const auto& r : t.rows) {
@@ -245,7 +237,14 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, const s
       << "Times are per iteration of the workload, in ms. Ratios below 1 mean weft is faster.\n"
       << "Ideal = serial time / workers (see the pinned workloads below for unequal CPUs)."
       << " Overhead per task = (weft time − ideal) × workers / tasks: what the scheduler costs"
-      << " per task, summed over all workers.\n\n";
+      << " per task, summed over all workers.\n"
+      << "Paired rounds (where a table has them): each round runs weft, oneTBB and the serial twin on each"
+         " CPU the workers use, one after the other (the order reversed every other round; each run starts once"
+         " the previous one's idle threads have stopped spinning), and takes the ratios within the round, so a"
+         " slow phase of the host that outlasts a round slows both sides of a ratio alike. \"weft faster in\":"
+         " the rounds in which weft took less time than oneTBB. Ratio cells: the median over the repetitions of"
+         " each repetition's median ratio, ± the spread of those medians; the times are medians too. Where these"
+         " ratios and those of the medians in the main table disagree, these are the ones to trust.\n\n";
   for (const auto& t : tables) {
     out << "## " << t.workload << " (" << t.args << ")\n\n" << t.description << "\n\n";
     const bool has_serial = ok(t.serial);
