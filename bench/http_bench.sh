@@ -58,9 +58,13 @@ for pinned in yes no; do
     # again), so that a slow phase of a shared host lands on all of them, not on the
     # repetitions of one: this host swings between about 110k and 140k requests/s for
     # every server alike.
+    # The order is reversed every other round, so that a drift within a round does not
+    # always favour the same configuration.
     declare -A rps_lists=() cpu_lists=() err_counts=()
-    for _ in $(seq 1 "$reps"); do
-      for config in "${configs[@]}"; do
+    for round in $(seq 1 "$reps"); do
+      order=("${configs[@]}")
+      if [ $((round % 2)) -eq 0 ]; then order=("${configs[3]}" "${configs[2]}" "${configs[1]}" "${configs[0]}"); fi
+      for config in "${order[@]}"; do
         set -- $config
         impl="$1"; n="$2"
         if [ "$impl" = weft ]; then cmd=("$weft_server" --workers "$n"); else cmd=("$asio_server" --threads "$n"); fi
@@ -68,13 +72,30 @@ for pinned in yes no; do
         rps_lists[$config]+="$rps "; cpu_lists[$config]+="$cpu "; err_counts[$config]=$(( ${err_counts[$config]:-0} + e ))
       done
     done
+    # The Asio configuration with the best median (requests/s, CPU per request) of the cell:
+    # the paired ratios set each weft run against that configuration's run of the same round.
+    best_rps_config="" best_cpu_config="" best_rps=0 best_cpu=""
+    for config in "asio 1" "asio 2"; do
+      r="$(printf '%s\n' ${rps_lists[$config]} | median)"; c="$(printf '%s\n' ${cpu_lists[$config]} | median)"
+      if awk -v a="$r" -v b="$best_rps" 'BEGIN { exit !(a > b) }'; then best_rps="$r"; best_rps_config="$config"; fi
+      if [ -z "$best_cpu" ] || awk -v a="$c" -v b="$best_cpu" 'BEGIN { exit !(a < b) }'; then
+        best_cpu="$c"; best_cpu_config="$config"
+      fi
+    done
     for config in "${configs[@]}"; do
       set -- $config
+      paired_rps="-" paired_cpu="-"
+      if [ "$1" = weft ]; then
+        paired_rps="$(paste -d' ' <(printf '%s\n' ${rps_lists[$config]}) <(printf '%s\n' ${rps_lists[$best_rps_config]}) |
+          awk '{ printf "%.4f\n", $1 / $2 }' | median)"
+        paired_cpu="$(paste -d' ' <(printf '%s\n' ${cpu_lists[$config]}) <(printf '%s\n' ${cpu_lists[$best_cpu_config]}) |
+          awk '{ printf "%.4f\n", $1 / $2 }' | median)"
+      fi
       rps_med="$(printf '%s\n' ${rps_lists[$config]} | median)"
       cpu_med="$(printf '%s\n' ${cpu_lists[$config]} | median)"
       rps_spread="$(printf '%s\n' ${rps_lists[$config]} | spread)"
       cpu_spread="$(printf '%s\n' ${cpu_lists[$config]} | spread)"
-      echo "$pinned $conns $1 $2 $rps_med $cpu_med ${err_counts[$config]} $rps_spread $cpu_spread ${rps_lists[$config]}" |
+      echo "$pinned $conns $1 $2 $rps_med $cpu_med ${err_counts[$config]} $rps_spread $cpu_spread $paired_rps $paired_cpu ${rps_lists[$config]}" |
         tee -a "$results"
     done
     unset rps_lists cpu_lists err_counts
@@ -87,13 +108,15 @@ done
   echo "## HTTP: examples/http_server (weft) vs plain Asio, wrk on loopback"
   echo
   echo "Measured $(date -u +%Y-%m-%d) on $cpus CPUs; wrk -t1, GET /hello, ${duration}s runs, median of $reps"
-  echo "(the configurations of a cell take turns, one run each per round)."
-  echo "CPU/req is the server's utime+stime per request (µs). Ratios: weft / best Asio configuration of the cell."
+  echo "(the configurations of a cell take turns, one run each per round, the order reversed every other round)."
+  echo "CPU/req is the server's utime+stime per request (µs). Ratios: weft / best Asio configuration of the cell"
+  echo "(by median). Paired: the median over the rounds of weft's run / that configuration's run of the same round,"
+  echo "so a slow phase that outlasts a round slows both sides of a ratio alike; where the two disagree, trust these."
   echo "± is the spread of the runs, (max − min) / median; ⚠ marks one over 10% (this host has slow phases in"
   echo "which every server drops from about 145k to about 110k requests/s; the interleaving spreads them over all)."
   echo
-  echo "| pinned | conns | server | req/s | CPU/req µs | errors | req/s ratio | CPU/req ratio |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| pinned | conns | server | req/s | CPU/req µs | errors | req/s ratio | CPU/req ratio | paired req/s | paired CPU/req |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   awk '
     { key = $1 " " $2; rows[NR] = $0
       if ($3 == "asio") { if ($5 > best_rps[key]) best_rps[key] = $5
@@ -103,7 +126,10 @@ done
             r = (f[3] == "weft") ? sprintf("%.2f", f[5] / best_rps[key]) : ""
             c = (f[3] == "weft") ? sprintf("%.2f", f[6] / best_cpu[key]) : ""
             rs = "±" f[8] "%" (f[8] > 10 ? " ⚠" : ""); cs = "±" f[9] "%" (f[9] > 10 ? " ⚠" : "")
-            printf "| %s | %s | %s | %s %s | %s %s | %s | %s | %s |\n", f[1], f[2], name, f[5], rs, f[6], cs, f[7], r, c } }
+            pr = (f[3] == "weft") ? sprintf("%.2f", f[10]) : ""
+            pc = (f[3] == "weft") ? sprintf("%.2f", f[11]) : ""
+            printf "| %s | %s | %s | %s %s | %s %s | %s | %s | %s | %s | %s |\n", f[1], f[2], name, f[5], rs, f[6], cs, f[7],
+                   r, c, pr, pc } }
   ' "$results"
 } >"$report_dir/http_report.md"
 cat "$report_dir/http_report.md"
