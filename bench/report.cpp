@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,8 @@ struct row {
   // weft doing the same work by hand, where a workload has such a twin (gather: spawn N,
   // then join N): what the combinator costs over the code it replaces.
   const measured* by_hand = nullptr;
+  // weft spawning and joining the same children one at a time (gather: its spawn_join twin).
+  const measured* spawn_join = nullptr;
   // The paired rounds of weft, oneTBB and the serial twin (bench_support.hpp, add_paired).
   const measured* paired = nullptr;
 };
@@ -32,6 +35,8 @@ constexpr const char* k_paired_impl = "paired";
 
 // The impl name of a by_hand twin.
 constexpr const char* k_by_hand_impl = "by_hand";
+// The impl name of a twin that spawns and joins the same children one at a time.
+constexpr const char* k_spawn_join_impl = "spawn_join";
 
 struct table {
   std::string workload, description, args, base_impl, compare_to;
@@ -94,6 +99,15 @@ std::vector<table> build_tables(const std::vector<measured>& results) {
         arg_sets.push_back(m.args);
       }
     }
+    // In increasing order of their first value ("children:2" before "children:16"): the runs
+    // come in random order when interleaved.
+    std::stable_sort(arg_sets.begin(), arg_sets.end(), [](const std::string& a, const std::string& b) {
+      const auto first_value = [](const std::string& s) {
+        const std::size_t at = s.find_first_of("0123456789");
+        return at == std::string::npos ? 0.0 : std::strtod(s.c_str() + at, nullptr);
+      };
+      return first_value(a) < first_value(b);
+    });
     for (const auto& args : arg_sets) {
       table t{w.name, w.description, args, "", w.compare_to, nullptr, {}, {}};
       std::map<unsigned, row> by_workers;
@@ -114,6 +128,8 @@ std::vector<table> build_tables(const std::vector<measured>& results) {
             r.weft = &m;
           } else if (m.impl == k_by_hand_impl) {
             r.by_hand = &m;
+          } else if (m.impl == k_spawn_join_impl) {
+            r.spawn_join = &m;
           } else if (m.impl == k_paired_impl) {
             r.paired = &m;
           } else {
@@ -292,6 +308,11 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, const s
     if (by_hand) {
       out << " weft / by hand |";
     }
+    const bool same_child =
+        std::any_of(t.rows.begin(), t.rows.end(), [](const row& r) { return r.spawn_join != nullptr; });
+    if (same_child) {
+      out << " weft / spawn+join of the same child |";
+    }
     out << " steals/iter |\n|---|---|---|---|---|---|";
     if (has_serial) {
       out << "---|---|---|---|";
@@ -300,6 +321,9 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, const s
       out << "---|";
     }
     if (by_hand) {
+      out << "---|";
+    }
+    if (same_child) {
       out << "---|";
     }
     out << "---|\n";
@@ -329,6 +353,10 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, const s
       }
       if (by_hand) {
         out << " " << (ok(r.weft) && ok(r.by_hand) ? fmt("%.2f", r.weft->median() / r.by_hand->median()) : "–") << " |";
+      }
+      if (same_child) {
+        out << " " << (ok(r.weft) && ok(r.spawn_join) ? fmt("%.2f", r.weft->median() / r.spawn_join->median()) : "–")
+            << " |";
       }
       const auto it = ok(r.weft) ? r.weft->counters.find("steals") : std::map<std::string, double>::const_iterator{};
       out << " " << (ok(r.weft) && it != r.weft->counters.end() ? fmt("%.0f", it->second) : "–") << " |\n";
