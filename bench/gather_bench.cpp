@@ -158,24 +158,10 @@ void register_gather(const options& opt) {
           state.counters["bytes_per_pending_child"] = bytes;
         }
       });
-      add(bench_name("gather", "by_hand", {{"children", n}}, w), [=](benchmark::State& state) {
-        weft::runtime rt({.workers = w, .pin_workers = true});
-        long got = 0;
-        for (auto _ : state) {
-          got = rt.block_on(by_hand_repeated(n, reps));
-        }
-        verify(state, got, want);
-        set_tasks(state, tasks);
-      });
-      add(bench_name("gather", "spawn_join", {{"children", n}}, w), [=](benchmark::State& state) {
-        weft::runtime rt({.workers = w, .pin_workers = true});
-        long got = 0;
-        for (auto _ : state) {
-          got = rt.block_on(spawn_join_repeated(n, reps));
-        }
-        verify(state, got, want);
-        set_tasks(state, tasks);
-      });
+      add_weft(bench_name("gather", "by_hand", {{"children", n}}, w), w, [=] { return by_hand_repeated(n, reps); }, want,
+               tasks, placement::pinned);
+      add_weft(bench_name("gather", "spawn_join", {{"children", n}}, w), w,
+               [=] { return spawn_join_repeated(n, reps); }, want, tasks, placement::pinned);
       add(bench_name("gather", "tbb", {{"children", n}}, w), [=](benchmark::State& state) {
         tbb::task_arena arena(static_cast<int>(w));
         const tbb_slot_pinning pinning(arena);
