@@ -12,7 +12,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <numeric>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -203,7 +205,7 @@ double wait_until_idle();
 /// Registers "<workload>/paired/<args>/workers:<w>": each iteration is one round that runs
 /// weft (a pinned runtime of `workers`), oneTBB (a pinned arena of as many slots) and the
 /// serial twin on each CPU the workers use (cpus_for_sweep), one after the other, the
-/// order reversed every other round, each run after wait_until_idle(). The ratios are
+/// order shuffled every round, each run after wait_until_idle(). The ratios are
 /// taken within each round, so a phase of a shared host that lasts longer than a round
 /// slows both sides of a ratio alike; the counters are the medians over the rounds:
 /// weft_over_tbb, weft_over_ideal and tbb_over_ideal (ideal as in the report: 1 / (1/s_0 +
@@ -246,9 +248,15 @@ void add_paired(const std::string& name, unsigned workers, const options& opt, p
     std::vector<double> w_t, t_t, i_t, w_over_t, w_over_i, t_over_i;
     std::vector<double> secs(n_runs);
     std::size_t round = 0;
+    // A new random order every round: with a fixed order, or one reversed every other
+    // round, a twin keeps the same neighbours and the same places (oneTBB always in the
+    // middle at one worker), and any effect of place would favour one twin throughout.
+    std::vector<std::size_t> order(n_runs);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::mt19937 shuffle_rng(static_cast<std::mt19937::result_type>(workers)); // the same sequence every run
     for (auto _ : state) {
-      for (std::size_t j = 0; j < n_runs; ++j) {
-        const std::size_t k = round % 2 == 0 ? j : n_runs - 1 - j;
+      std::shuffle(order.begin(), order.end(), shuffle_rng);
+      for (std::size_t k : order) {
         secs[k] = run(k);
       }
       ++round;

@@ -255,7 +255,7 @@ void write_markdown(std::ostream& out, const std::vector<table>& tables, const s
       << " Overhead per task = (weft time − ideal) × workers / tasks: what the scheduler costs"
       << " per task, summed over all workers.\n"
       << "Paired rounds (where a table has them): each round runs weft, oneTBB and the serial twin on each"
-         " CPU the workers use, one after the other (the order reversed every other round; each run starts once"
+         " CPU the workers use, one after the other (in a new random order every round; each run starts once"
          " the previous one's idle threads have stopped spinning), and takes the ratios within the round, so a"
          " slow phase of the host that outlasts a round slows both sides of a ratio alike. \"weft faster in\":"
          " the rounds in which weft took less time than oneTBB. Ratio cells: the median over the repetitions of"
