@@ -154,15 +154,8 @@ public:
     bool pushed = false;
     if (worker_context* w = tl_worker) {
       try {
-        if (n == 2) {
-          // One child to push: spawn's inlined push rather than the batch loop, which g++
-          // leaves out of line (callgrind: 41 instructions less per gather of 2; against
-          // the same children spawned and joined one by one, 1.33 -> 1.21-1.24 per child).
-          push_local(*w, derived().handle_at(1));
-        } else {
-          push_local_n(*w, static_cast<std::int64_t>(n) - 1,
-                       [&](std::int64_t k) { return derived().handle_at(n - 1 - static_cast<std::size_t>(k)); });
-        }
+        push_local_n(*w, static_cast<std::int64_t>(n) - 1,
+                     [&](std::int64_t k) { return derived().handle_at(n - 1 - static_cast<std::size_t>(k)); });
         pushed = true;
       } catch (...) {
         // out of memory growing the deque: fall back to the injection queue

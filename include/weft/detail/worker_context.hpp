@@ -132,7 +132,14 @@ void wake_for_local_work(worker_context& w) noexcept;
 /// last is the newest), then wakes a sleeper as push_local does. Throws std::bad_alloc
 /// (nothing pushed) if the deque cannot grow.
 template <class HandleAt>
-void push_local_n(worker_context& w, std::int64_t n, HandleAt&& handle_at) {
+[[gnu::always_inline]] inline void push_local_n(worker_context& w, std::int64_t n, HandleAt&& handle_at) {
+  if (n == 1) {
+    // One item: the inlined push rather than the batch loop, which g++ leaves out of line
+    // (callgrind: 41 instructions less per gather of 2 children; against the same children
+    // spawned and joined one by one, 1.33 -> 1.21-1.24 per child).
+    push_local(w, handle_at(0));
+    return;
+  }
   w.deque.push_n(n, [&](std::int64_t i) { return handle_at(i).address(); });
   wake_after_local_push(w);
 }
